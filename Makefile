@@ -1,0 +1,67 @@
+# VLSC Portal: `make run` starts everything on embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STANDIN_HTTP_PORT ?= 8001
+STANDIN_TLS_PORT ?= 8443
+COVERAGE_FLOOR ?= 85
+
+.PHONY: run test install install-test browser lint checks pytest clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -r requirements.txt
+
+install-test: $(VENV)/bin/activate
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	npm install --no-audit --no-fund --silent
+
+# Debian's chromium where apt is available (Playwright cannot download browsers everywhere);
+# Playwright's own Chromium elsewhere.
+browser:
+	@if [ -x /usr/bin/chromium ] || [ -x /usr/lib/chromium/chromium ]; then \
+	  echo "chromium: present"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	  $(PY) -m playwright install chromium; \
+	fi
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) -m entra_standin setup --redirect-uri http://localhost:$(PORT)/accounts/entra/login/callback/ --post-logout-redirect-uri http://localhost:$(PORT)/
+	$(PY) -m entra_standin seed_demo_directory
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  VLSC Portal:          http://localhost:$(PORT)/"
+	@echo "  Entra ID stand-in:    http://localhost:$(STANDIN_HTTP_PORT)/  (demo accounts, password Passw0rd!)"
+	@echo "  Dev mailbox:          http://localhost:$(STANDIN_HTTP_PORT)/mailbox/"
+	@echo "  Stop everything with Ctrl-C."
+	@echo ""
+	WEB_PORT=$(PORT) STANDIN_HTTP_PORT=$(STANDIN_HTTP_PORT) STANDIN_TLS_PORT=$(STANDIN_TLS_PORT) \
+	  STANDIN_HTTP_URL=http://localhost:$(STANDIN_HTTP_PORT) STANDIN_TLS_URL=https://127.0.0.1:$(STANDIN_TLS_PORT) \
+	  $(VENV)/bin/honcho -f Procfile.dev start
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+checks: install-test
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_ENV=production DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  DJANGO_ALLOWED_HOSTS=vlsc.example ENTRA_CLIENT_ID=check ENTRA_CLIENT_SECRET=check \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest: install-test browser
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
+
+test: lint checks pytest
+
+clean:
+	rm -rf $(VENV) var node_modules .pytest_cache .coverage htmlcov staticfiles

@@ -1,0 +1,120 @@
+"""MSAL and id_token validation against the configured authority (Microsoft or the stand-in).
+
+MSAL only accepts https authorities, and its ``requests`` session is given the authority's CA
+explicitly with ``trust_env`` off, since ``REQUESTS_CA_BUNDLE`` would otherwise win. MSAL does
+not validate the id_token (signature, iss, aud, exp), so :func:`validate_id_token` does.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+import jwt
+import msal
+import requests
+from django.conf import settings
+
+# Shared between app instances: discovery documents are fetched once per process.
+_http_cache: dict = {}
+_jwks_lock = threading.Lock()
+_jwks_cache: dict[str, jwt.PyJWKSet] = {}
+
+
+class InvalidIdToken(Exception):
+    """The id_token failed validation; ``reason`` says which check, for the sign-in event."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@lru_cache(maxsize=1)
+def http_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    if settings.ENTRA_CA_BUNDLE:
+        session.verify = settings.ENTRA_CA_BUNDLE
+    return session
+
+
+def authority_url() -> str:
+    return f"{settings.ENTRA_AUTHORITY_HOST.rstrip('/')}/{settings.ENTRA_TENANT}"
+
+
+def msal_app() -> msal.ConfidentialClientApplication:
+    """A MSAL client for one request (it is cheap: discovery comes from the shared cache)."""
+    return msal.ConfidentialClientApplication(
+        settings.ENTRA_CLIENT_ID,
+        client_credential=settings.ENTRA_CLIENT_SECRET,
+        authority=authority_url(),
+        instance_discovery=settings.ENTRA_INSTANCE_DISCOVERY,
+        http_client=http_session(),
+        http_cache=_http_cache,
+    )
+
+
+def openid_configuration() -> dict[str, Any]:
+    url = f"{authority_url()}/v2.0/.well-known/openid-configuration"
+    key = ("openid-configuration", url)
+    if key not in _http_cache:
+        response = http_session().get(url, timeout=10)
+        response.raise_for_status()
+        _http_cache[key] = response.json()
+    return _http_cache[key]
+
+
+def _jwks(uri: str, *, refresh: bool = False) -> jwt.PyJWKSet:
+    with _jwks_lock:
+        if refresh or uri not in _jwks_cache:
+            response = http_session().get(uri, timeout=10)
+            response.raise_for_status()
+            _jwks_cache[uri] = jwt.PyJWKSet.from_dict(response.json())
+        return _jwks_cache[uri]
+
+
+def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise InvalidIdToken("malformed") from exc
+    for refresh in (False, True):  # a key rotation is picked up by one refetch
+        for key in _jwks(jwks_uri, refresh=refresh).keys:
+            if kid is None or key.key_id == kid:
+                return key
+    raise InvalidIdToken("unknown_signing_key")
+
+
+def validate_id_token(token: str) -> dict[str, Any]:
+    """Check signature (authority's JWKS), ``aud``, ``exp``, ``iat`` and ``iss`` for the token's
+    tenant; return the claims. Raises :class:`InvalidIdToken`. MSAL already checked the nonce."""
+    if not isinstance(token, str) or not token:
+        raise InvalidIdToken("missing")
+    config = openid_configuration()
+    key = _signing_key(token, config["jwks_uri"])
+    try:
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=settings.ENTRA_CLIENT_ID,
+            leeway=60,
+            options={"require": ["iss", "aud", "exp", "iat", "sub", "tid", "oid"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidIdToken("expired") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise InvalidIdToken("wrong_audience") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise InvalidIdToken("bad_signature") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidIdToken("invalid") from exc
+    # The signature is verified: tid can be trusted to build the expected issuer.
+    expected_issuer = config["issuer"].replace("{tenantid}", str(claims["tid"]))
+    if claims["iss"] != expected_issuer:
+        raise InvalidIdToken("wrong_issuer")
+    allowed = settings.ENTRA_ALLOWED_TENANTS
+    if allowed and claims["tid"] not in (*allowed, settings.CONSUMER_TENANT_ID):
+        raise InvalidIdToken("tenant_not_allowed")
+    return claims

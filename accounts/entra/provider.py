@@ -1,0 +1,74 @@
+"""An allauth provider whose redirect and callback go through MSAL (auth-code flow with PKCE).
+
+Accounts are keyed on ``f"{oid}.{tid}"``, never on an email address; allauth is given no email
+addresses from the token (nOAuth), the portal records the sign-in address itself.
+"""
+
+from __future__ import annotations
+
+from allauth.socialaccount.providers.base import Provider, ProviderAccount
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from accounts.entra import client
+
+PROVIDER_ID = "entra"
+
+
+class EntraAccount(ProviderAccount):
+    def to_str(self) -> str:
+        return self.account.extra_data.get("preferred_username") or super().to_str()
+
+
+class EntraProvider(Provider):
+    id = PROVIDER_ID
+    name = "Microsoft Entra ID"
+    account_class = EntraAccount
+    uses_apps = False
+    supports_redirect = True
+
+    def get_login_url(self, request: HttpRequest, **kwargs) -> str:
+        url = reverse("accounts:sign_in")
+        return f"{url}?{urlencode(kwargs)}" if kwargs else url
+
+    def callback_url(self, request: HttpRequest) -> str:
+        return request.build_absolute_uri(reverse("entra:callback"))
+
+    def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
+        """Start MSAL's flow for ``login_hint`` and send the browser to the authority."""
+        login_hint = kwargs.pop("login_hint", "")
+        flow = client.msal_app().initiate_auth_code_flow(
+            scopes=[],
+            redirect_uri=self.callback_url(request),
+            login_hint=login_hint or None,
+            prompt=kwargs.pop("prompt", None),
+        )
+        self.stash_redirect_state(
+            request,
+            process,
+            next_url=next_url,
+            data=data,
+            state_id=flow["state"],
+            msal_flow=flow,
+            login_hint=login_hint,
+        )
+        return HttpResponseRedirect(flow["auth_uri"])
+
+    def extract_uid(self, data: dict) -> str:
+        return f"{data['oid']}.{data['tid']}"
+
+    def extract_common_fields(self, data: dict) -> dict:
+        name = (data.get("name") or "").strip()
+        first, _, last = name.partition(" ")
+        return {"first_name": first[:150], "last_name": last[:150]}
+
+    def extract_extra_data(self, data: dict) -> dict:
+        keep = ("oid", "tid", "preferred_username", "email", "name", "iss")
+        return {key: data[key] for key in keep if key in data}
+
+    def extract_email_addresses(self, data: dict) -> list:
+        return []
+
+
+provider_classes = [EntraProvider]

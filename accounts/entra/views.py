@@ -1,0 +1,130 @@
+"""The callback from the identity provider: MSAL completes the flow, the portal decides."""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.helpers import complete_social_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.entra import client
+from accounts.entra.provider import PROVIDER_ID
+from accounts.models import SignInEvent
+from accounts.problems import PROBLEMS, problem_for
+from accounts.services import signin
+
+logger = logging.getLogger(__name__)
+Outcome = SignInEvent.Outcome
+MAX_PARAM_LENGTH = 8192
+
+
+def _start_again(request: HttpRequest, detail: str, login_hint: str = "") -> HttpResponse:
+    signin.record_sign_in_event(
+        request, outcome=Outcome.INVALID_CALLBACK, address=login_hint, detail=detail
+    )
+    logger.info("sign-in callback refused: %s", detail)
+    return render(request, "accounts/start_again.html", status=400)
+
+
+def _problem_page(
+    request: HttpRequest, problem, *, address: str, status: int = 403, work_account: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "accounts/sign_in_problem.html",
+        {
+            "problem": problem,
+            "masked_address": signin.mask_email(address) if address else "",
+            "work_account": work_account,
+        },
+        status=status,
+    )
+
+
+@never_cache
+@require_GET
+def callback(request: HttpRequest) -> HttpResponse:
+    params = request.GET.dict()
+    if any(len(value) > MAX_PARAM_LENGTH for value in params.values()):
+        return _start_again(request, "oversized callback parameter")
+    state_id = params.get("state", "")
+    provider = get_adapter().get_provider(request, PROVIDER_ID)
+    try:
+        state = provider.unstash_redirect_state(request, state_id) if state_id else None
+    except Exception:  # unknown, used or expired state: allauth raises PermissionDenied
+        state = None
+    if not state or "msal_flow" not in state:
+        return _start_again(request, "no sign-in flow in this session for that state")
+    login_hint = state.get("login_hint", "")
+
+    try:
+        result = client.msal_app().acquire_token_by_auth_code_flow(state["msal_flow"], params)
+    except (ValueError, RuntimeError) as exc:
+        return _start_again(request, f"MSAL refused the callback: {exc}", login_hint)
+
+    if "error" in result:
+        provider_code = signin.provider_code_from(result.get("error_description", ""))
+        problem = problem_for(provider_code)
+        signin.record_sign_in_event(
+            request,
+            outcome=Outcome.REFUSED,
+            address=login_hint,
+            error_code=problem.code,
+            provider_code=provider_code or str(result.get("error", ""))[:32],
+            detail=str(result.get("error_description", "")),
+        )
+        return _problem_page(request, problem, address=login_hint)
+
+    try:
+        claims = client.validate_id_token(result.get("id_token", ""))
+    except client.InvalidIdToken as exc:
+        signin.record_sign_in_event(
+            request, outcome=Outcome.INVALID_TOKEN, address=login_hint, detail=exc.reason
+        )
+        return render(request, "accounts/start_again.html", status=400)
+
+    if signin.is_personal_account(claims):
+        return _personal_account(request, claims)
+
+    sociallogin = provider.sociallogin_from_response(request, claims)
+    sociallogin.state = state
+    response = complete_social_login(request, sociallogin)
+    user = request.user if request.user.is_authenticated else None
+    signin.record_sign_in_event(
+        request,
+        outcome=Outcome.SIGNED_IN if user else Outcome.REFUSED,
+        claims=claims,
+        user=user,
+        detail="" if user else "the portal did not complete the sign-in",
+    )
+    return response
+
+
+def _personal_account(request: HttpRequest, claims: dict) -> HttpResponse:
+    address = signin.sign_in_address(claims)
+    owner = signin.work_account_for_personal(claims)
+    if owner is not None:
+        signin.record_sign_in_event(
+            request,
+            outcome=Outcome.PERSONAL_ACCOUNT,
+            claims=claims,
+            error_code="E06",
+            detail=f"work account to use: {owner.email}",
+        )
+        return _problem_page(request, PROBLEMS["E06"], address=address, work_account=owner.email)
+    signin.record_sign_in_event(
+        request,
+        outcome=Outcome.PERSONAL_ACCOUNT,
+        claims=claims,
+        detail="personal account of nobody known",
+    )
+    return render(
+        request,
+        "accounts/personal_account.html",
+        {"masked_address": signin.mask_email(address)},
+        status=403,
+    )

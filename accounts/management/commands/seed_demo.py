@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.core.management.base import BaseCommand
+
+from accounts.demo import seed_demo_users
+
+
+class Command(BaseCommand):
+    help = "Create the portal's demo data (idempotent): users linked to the stand-in's directory."
+
+    def handle(self, *args, **options) -> None:
+        Site.objects.update_or_create(
+            pk=settings.SITE_ID, defaults={"domain": "localhost:8000", "name": "VLSC Portal"}
+        )
+        users = seed_demo_users()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))

@@ -1,0 +1,90 @@
+"""Sign-in decisions and the record of every outcome (PRODUCT.md Flow A)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.entra.provider import PROVIDER_ID
+from accounts.models import SignInEvent, User
+
+_AADSTS = re.compile(r"^\s*(AADSTS\d{1,9})\b")
+
+
+def provider_code_from(error_description: str) -> str:
+    """The AADSTS code at the start of an OAuth ``error_description``, or ``""``."""
+    match = _AADSTS.match(error_description or "")
+    return match.group(1) if match else ""
+
+
+def mask_email(address: str) -> str:
+    """``jane@fabrikam.com`` → ``j•••@fabrikam.com``; anything else is masked whole."""
+    local, at, domain = (address or "").partition("@")
+    if not at or not local or not domain:
+        return "•••"
+    return f"{local[0]}•••@{domain}"
+
+
+def is_personal_account(claims: dict[str, Any]) -> bool:
+    return claims.get("tid") == settings.CONSUMER_TENANT_ID
+
+
+def sign_in_address(claims: dict[str, Any]) -> str:
+    """The address the identity provider proved: ``preferred_username`` (the UPN). The ``email``
+    claim is not used: tenants can set it to anything (nOAuth)."""
+    return str(claims.get("preferred_username") or "").strip().lower()[:254]
+
+
+def work_account_for_personal(claims: dict[str, Any]) -> User | None:
+    """The user who uses a work account and to whom this personal account's identity or address
+    belongs (E06), or ``None``."""
+    uid = f"{claims['oid']}.{claims['tid']}"
+    address = sign_in_address(claims)
+    candidates = User.objects.filter(
+        socialaccount__provider=PROVIDER_ID, socialaccount__uid=uid
+    ).union(
+        User.objects.filter(emailaddress__email__iexact=address, emailaddress__verified=True)
+        if address
+        else User.objects.none()
+    )
+    for user in candidates:
+        if (
+            user.socialaccount_set.filter(provider=PROVIDER_ID)
+            .exclude(uid__endswith=f".{settings.CONSUMER_TENANT_ID}")
+            .exists()
+        ):
+            return user
+    return None
+
+
+def record_sign_in_event(
+    request: HttpRequest,
+    *,
+    outcome: str,
+    address: str = "",
+    claims: dict[str, Any] | None = None,
+    user: User | None = None,
+    error_code: str = "",
+    provider_code: str = "",
+    detail: str = "",
+) -> SignInEvent:
+    """Write one :class:`SignInEvent` under the request's reference id. Never raises for long
+    or odd input: every text is cut to its column."""
+    claims = claims or {}
+    forwarded = request.META.get("REMOTE_ADDR") or None
+    return SignInEvent.objects.create(
+        reference_id=request.reference_id,
+        outcome=outcome,
+        address=(address or sign_in_address(claims))[:254],
+        tenant_id=str(claims.get("tid", ""))[:64],
+        object_id=str(claims.get("oid", ""))[:64],
+        user=user,
+        error_code=error_code[:8],
+        provider_code=provider_code[:32],
+        detail=detail[:500],
+        ip_address=forwarded,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import logging
+
+from allauth.socialaccount.adapter import get_adapter
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.entra import client
+from accounts.entra.provider import PROVIDER_ID
+from accounts.forms import BusinessEmailForm
+from accounts.models import SignInEvent
+from accounts.services import signin
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/landing.html")
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """The email step: the address becomes MSAL's ``login_hint``."""
+    form = BusinessEmailForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and form.is_valid():
+        next_url = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+            next_url = ""
+        provider = get_adapter().get_provider(request, PROVIDER_ID)
+        try:
+            return provider.redirect(
+                request, "login", next_url=next_url or None, login_hint=form.cleaned_data["email"]
+            )
+        except Exception:  # the authority is unreachable: say so, do not 500
+            logger.exception("could not start the sign-in flow")
+            return render(request, "accounts/sign_in_unavailable.html", status=503)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/sign_in.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home.html")
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """End the portal session, then the identity provider's (its end-session endpoint)."""
+    if request.user.is_authenticated:
+        signin.record_sign_in_event(
+            request,
+            outcome=SignInEvent.Outcome.SIGNED_OUT,
+            address=request.user.email,
+            user=request.user,
+        )
+    logout(request)
+    back = request.build_absolute_uri(reverse("accounts:landing"))
+    try:
+        end_session = client.openid_configuration().get("end_session_endpoint")
+    except Exception:
+        logger.warning("no end-session endpoint: the identity provider did not answer")
+        end_session = None
+    if not end_session:
+        return redirect("accounts:landing")
+    return HttpResponseRedirect(f"{end_session}?{urlencode({'post_logout_redirect_uri': back})}")

@@ -1,0 +1,87 @@
+"""Shared fixtures: a real Celery worker, the running Entra ID stand-in, Chromium with axe-core."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_PATHS = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_blocker):
+    """A real worker thread on the project's app and configured broker (Redis in CI, the
+    filesystem broker locally). It sees only committed rows: use it with transaction=True."""
+    from celery.contrib.testing.worker import start_worker
+
+    from vlsc_portal.celery import app
+
+    with django_db_blocker.unblock():
+        app.control.purge()  # messages left by an earlier run must not leak into this one
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=10, pool="solo") as w:
+            yield w
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium where installed (Playwright cannot download its own browser here)."""
+    args = dict(browser_type_launch_args)
+    for path in CHROMIUM_PATHS:
+        if os.path.exists(path):
+            args["executable_path"] = path
+            break
+    args["args"] = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
+    return args
+
+
+@pytest.fixture
+def axe():
+    """``axe(page)`` runs axe-core's WCAG 2.1 A/AA rules on the page and fails on any violation."""
+    source = AXE_JS.read_text()
+
+    def check(page) -> None:
+        page.add_script_tag(content=source)
+        result = page.evaluate(
+            """async () => await axe.run(document, {runOnly: {type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+        )
+        violations = [
+            {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in result["violations"]
+        ]
+        assert not violations, f"axe-core on {page.url}:\n{json.dumps(violations, indent=2)}"
+
+    return check
+
+
+@pytest.fixture
+def mailbox_dir(tmp_path, settings):
+    """Emails go to a Maildir of this test's own, as the dev mailbox does in development."""
+    directory = tmp_path / "mailbox"
+    settings.EMAIL_BACKEND = "vlsc_portal.mail.MaildirEmailBackend"
+    settings.MAILBOX_DIR = directory
+    return directory
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+__all__ = ["settings"]

@@ -1,0 +1,61 @@
+import mailbox
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+
+from vlsc_portal.mail import MaildirEmailBackend
+
+
+@pytest.mark.django_db
+def test_the_landing_page_says_what_the_portal_is_for(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Sign in with your Work Account" in html
+    assert "volume-licensing agreement" in html
+    assert response["X-Reference-Id"]
+
+
+@pytest.mark.django_db
+def test_it_shows_a_404_page_with_the_reference_id(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["X-Reference-Id"] in response.content.decode()
+
+
+@override_settings(DEBUG=False)
+def test_it_shows_a_500_page_not_a_traceback(rf):
+    from vlsc_portal.errors import server_error
+
+    request = rf.get("/")
+    request.reference_id = "ABCDEFGH2345"
+    request.user = None
+    response = server_error(request)
+    assert response.status_code == 500
+    assert "ABCDEFGH2345" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_form_post_without_csrf_token_gets_a_clear_403(client):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/sign-in/", {"email": "a@b.com"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+
+
+def test_the_maildir_backend_keeps_one_file_per_message(tmp_path):
+    backend = MaildirEmailBackend(mailbox_dir=tmp_path / "box")
+    message = mail.EmailMessage("Hello", "Body http://x/", "from@vlsc.example", ["to@contoso.com"])
+    assert backend.send_messages([message, message]) == 2
+    assert backend.send_messages([]) == 0
+    box = mailbox.Maildir(tmp_path / "box", create=False)
+    assert sorted(m["Subject"] for m in box) == ["Hello", "Hello"]
+
+
+@pytest.mark.django_db
+def test_there_are_no_missing_migrations():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
