@@ -85,3 +85,44 @@ def pytest_collection_modifyitems(config, items):
 
 
 __all__ = ["settings"]
+
+
+TEST_CLIENT_ID = "vlsc-portal-test"
+TEST_CLIENT_SECRET = "test-secret-not-for-production"
+
+
+@pytest.fixture(scope="session")
+def standin(tmp_path_factory, live_server):
+    """The Entra ID stand-in, running as its own processes (http and TLS), seeded with the demo
+    directory; it accepts the live server's and the test client's callback URLs."""
+    from entra_standin.testing import run_standin
+
+    portals = [live_server.url, "http://testserver"]
+    with run_standin(
+        data_dir=tmp_path_factory.mktemp("standin"),
+        mailbox_dir=tmp_path_factory.mktemp("mailbox"),
+        redirect_uris=[f"{p}/accounts/entra/login/callback/" for p in portals],
+        post_logout_redirect_uris=[f"{p}/" for p in portals],
+        client_id=TEST_CLIENT_ID,
+        client_secret=TEST_CLIENT_SECRET,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def entra(standin, settings):
+    """Point the portal at the running stand-in, exactly as development does."""
+    from accounts.entra import client
+
+    settings.ENTRA_AUTHORITY_HOST = standin.tls_url
+    settings.ENTRA_TENANT = "common"
+    settings.ENTRA_CLIENT_ID = standin.client_id
+    settings.ENTRA_CLIENT_SECRET = standin.client_secret
+    settings.ENTRA_CA_BUNDLE = str(standin.ca_path)
+    settings.ENTRA_INSTANCE_DISCOVERY = False
+    settings.STANDIN_HTTP_URL = standin.http_url
+    settings.EMAIL_BACKEND = "vlsc_portal.mail.MaildirEmailBackend"
+    settings.MAILBOX_DIR = standin.mailbox_dir
+    client.reset_caches()
+    yield standin
+    client.reset_caches()

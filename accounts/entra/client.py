@@ -39,6 +39,14 @@ def http_session() -> requests.Session:
     return session
 
 
+def reset_caches() -> None:
+    """Forget the session, discovery documents and keys (after the settings change)."""
+    http_session.cache_clear()
+    _http_cache.clear()
+    with _jwks_lock:
+        _jwks_cache.clear()
+
+
 def authority_url() -> str:
     return f"{settings.ENTRA_AUTHORITY_HOST.rstrip('/')}/{settings.ENTRA_TENANT}"
 

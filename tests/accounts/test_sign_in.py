@@ -1,0 +1,218 @@
+"""Flow A through the real MSAL code path against the running stand-in (Django test client on
+the portal side, ``requests`` on the stand-in's pages)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import msal
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import Client
+
+from accounts.demo import ALICE_OID, CONTOSO_TID, seed_demo_users
+from accounts.models import SignInEvent, User
+from tests.accounts.standin_driver import sign_in_at_standin
+
+pytestmark = pytest.mark.django_db
+Outcome = SignInEvent.Outcome
+
+
+def start(client: Client, email: str) -> str:
+    response = client.post("/sign-in/", {"email": email})
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def sign_in(client: Client, email: str, password: str = "Passw0rd!"):
+    callback = sign_in_at_standin(start(client, email), password=password)
+    assert isinstance(callback, str), callback.text
+    return client.get(callback), callback
+
+
+def test_it_sends_the_address_to_the_identity_provider_as_login_hint(client, entra):
+    auth_uri = start(client, "Alice@Contoso.com")
+    query = parse_qs(urlsplit(auth_uri).query)
+    assert auth_uri.startswith(entra.http_url)
+    assert query["login_hint"] == ["alice@contoso.com"]
+    assert query["code_challenge_method"] == ["S256"]
+
+
+def test_a_work_account_signs_in_keyed_by_tenant_and_object_id(client, entra):
+    response, _ = sign_in(client, "alice@contoso.com")
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+    account = SocialAccount.objects.get(provider="entra")
+    assert account.uid == f"{ALICE_OID}.{CONTOSO_TID}"
+    assert account.user.email == "alice@contoso.com"
+    event = SignInEvent.objects.get(outcome=Outcome.SIGNED_IN)
+    assert (event.user, event.tenant_id, event.object_id) == (account.user, CONTOSO_TID, ALICE_OID)
+    page = client.get("/dashboard/")
+    assert "alice@contoso.com" in page.content.decode()
+    assert "Sign out" in page.content.decode()
+
+
+def test_signing_in_again_reuses_the_user_and_rotates_the_session(client, entra):
+    sign_in(client, "alice@contoso.com")
+    first_key = client.session.session_key
+    client.logout()
+    sign_in(client, "alice@contoso.com")
+    assert User.objects.count() == 1
+    assert client.session.session_key != first_key
+
+
+def test_the_same_address_in_another_tenant_is_another_identity(client, entra):
+    """Nothing is matched by email (nOAuth): an identity is (tid, oid)."""
+    other = User.objects.create(username="impostor", email="alice@contoso.com")
+    sign_in(client, "alice@contoso.com")
+    assert SocialAccount.objects.get().user != other
+
+
+@pytest.mark.parametrize(
+    ("email", "code", "aadsts", "words"),
+    [
+        ("dave@tailspin.com", "E02", "AADSTS990002", "restricted for automatic sign up"),
+        ("carol@northwind.com", "E03", "AADSTS990003", "Your IT Department has turned off"),
+        ("erin@wingtip.com", "E04", "AADSTS990004", "restricted for automatic sign up"),
+        ("frank@adatum.com", "E05", "AADSTS50034", "restricted for automatic sign up"),
+    ],
+)
+def test_each_refusal_gets_its_error_page(client, entra, email, code, aadsts, words):
+    response, _ = sign_in(client, email)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert f">{code}<" in html
+    assert words in html
+    assert "What to do next" in html
+    assert email[0] + "•••@" + email.split("@")[1] in html
+    event = SignInEvent.objects.get(outcome=Outcome.REFUSED)
+    assert (event.error_code, event.provider_code, event.address) == (code, aadsts, email)
+    assert event.reference_id in html
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_personal_account_of_a_work_account_user_gets_e06_naming_the_work_account(client, entra):
+    seed_demo_users()
+    response, _ = sign_in(client, "alice.personal@outlook.com")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert ">E06<" in html
+    assert "We are unable to complete your action" in html
+    assert "alice@contoso.com" in html
+    assert SignInEvent.objects.get().error_code == "E06"
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_personal_account_of_nobody_known_cannot_register(client, entra):
+    response, _ = sign_in(client, "grace@outlook.com")
+    assert response.status_code == 403
+    assert "Personal Microsoft accounts cannot register" in response.content.decode()
+    assert SignInEvent.objects.get().outcome == Outcome.PERSONAL_ACCOUNT
+    assert not User.objects.exists()
+
+
+def test_a_wrong_password_stays_on_the_identity_providers_page(client, entra):
+    response = sign_in_at_standin(start(client, "alice@contoso.com"), password="wrong")
+    assert not isinstance(response, str)
+    assert response.status_code == 200
+    assert not SignInEvent.objects.exists()
+
+
+def test_a_forged_state_gets_start_again_and_a_recorded_event(client, entra):
+    start(client, "alice@contoso.com")
+    response = client.get("/accounts/entra/login/callback/", {"code": "x", "state": "forged"})
+    assert response.status_code == 400
+    assert "Please start signing in again" in response.content.decode()
+    assert SignInEvent.objects.get().outcome == Outcome.INVALID_CALLBACK
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_replayed_callback_gets_start_again(client, entra):
+    _, callback = sign_in(client, "alice@contoso.com")
+    client.logout()
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert SignInEvent.objects.filter(outcome=Outcome.INVALID_CALLBACK).count() == 1
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_callback_in_another_browser_has_no_flow_and_gets_start_again(client, entra):
+    callback = sign_in_at_standin(start(client, "alice@contoso.com"))
+    response = Client().get(callback)
+    assert response.status_code == 400
+    assert not User.objects.exists()
+
+
+def test_a_callback_without_anything_gets_start_again(client, entra):
+    assert client.get("/accounts/entra/login/callback/").status_code == 400
+
+
+def test_an_oversized_callback_gets_start_again(client, entra):
+    response = client.get("/accounts/entra/login/callback/", {"state": "x" * 10000})
+    assert response.status_code == 400
+
+
+def test_an_unknown_refusal_gets_the_generic_page_with_a_reference(client, entra):
+    state = parse_qs(urlsplit(start(client, "alice@contoso.com")).query)["state"][0]
+    response = client.get(
+        "/accounts/entra/login/callback/",
+        {"error": "access_denied", "error_description": "AADSTS12345: odd", "state": state},
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "We could not sign you in" in html
+    event = SignInEvent.objects.get()
+    assert (event.provider_code, event.error_code) == ("AADSTS12345", "")
+    assert event.reference_id in html
+
+
+@pytest.mark.parametrize("forgery", ["other_key", "garbage"])
+def test_a_tampered_id_token_is_refused(client, entra, monkeypatch, forgery):
+    callback = sign_in_at_standin(start(client, "alice@contoso.com"))
+    real = msal.ConfidentialClientApplication.acquire_token_by_auth_code_flow
+
+    def tampered(self, flow, params, **kwargs):
+        result = real(self, flow, params, **kwargs)
+        claims = result["id_token_claims"]
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(claims, key, algorithm="RS256") if forgery == "other_key" else "x.y.z"
+        return {**result, "id_token": forged}
+
+    monkeypatch.setattr(
+        msal.ConfidentialClientApplication, "acquire_token_by_auth_code_flow", tampered
+    )
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert SignInEvent.objects.get().outcome == Outcome.INVALID_TOKEN
+    assert not User.objects.exists()
+
+
+def test_a_malformed_address_gets_a_form_error(client):
+    response = client.post("/sign-in/", {"email": "not an address"})
+    assert response.status_code == 400
+    assert "Enter a valid email address" in response.content.decode()
+
+
+def test_an_unreachable_identity_provider_gets_a_clear_503(client, settings):
+    from accounts.entra import client as entra_client
+
+    settings.ENTRA_AUTHORITY_HOST = "https://127.0.0.1:9"
+    settings.ENTRA_INSTANCE_DISCOVERY = False
+    entra_client.reset_caches()
+    try:
+        response = client.post("/sign-in/", {"email": "alice@contoso.com"})
+    finally:
+        entra_client.reset_caches()
+    assert response.status_code == 503
+
+
+def test_sign_out_ends_both_sessions(client, entra):
+    sign_in(client, "alice@contoso.com")
+    response = client.post("/sign-out/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{entra.http_url}/")
+    assert "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2F" in response["Location"]
+    assert client.get("/dashboard/").status_code == 302
+    assert SignInEvent.objects.filter(outcome=Outcome.SIGNED_OUT).count() == 1
