@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "accounts.entra",
     "accounts",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vlsc_portal.tasks.heartbeat",
         "schedule": env_int("CELERY_HEARTBEAT_SECONDS", 30),
     },
+    "requeue-stale-emails": {"task": "notifications.requeue_stale_emails", "schedule": 60},
 }
 
 # Email: SMTP in production; the dev mailbox (a Maildir read by the stand-in) otherwise.

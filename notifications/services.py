@@ -1,0 +1,126 @@
+"""Queue and deliver emails through the outbox (a row per message, a Celery task per row)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+State = OutboundEmail.State
+MAX_ATTEMPTS = 6
+STALE_QUEUED_AFTER = timedelta(minutes=2)
+STALE_SENDING_AFTER = timedelta(minutes=10)
+REDACTED = "[removed after delivery: it held a single-use link or code]"
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    kind: str,
+    user=None,
+    dedupe_key: str | None = None,
+    sensitive: bool = False,
+) -> OutboundEmail:
+    """Record an email and hand it to the worker once the surrounding transaction commits.
+
+    With ``dedupe_key`` an email already recorded under that key is returned as it is and
+    nothing new is sent (safe to repeat). If the broker is down the row stays queued and
+    :func:`requeue_stale_emails` hands it over later.
+    """
+    from notifications.tasks import send_email
+
+    fields = dict(
+        to=to,
+        subject=subject[:200],
+        body=body,
+        kind=kind,
+        user=user,
+        sensitive=sensitive,
+        queued_at=timezone.now(),
+    )
+    if dedupe_key:
+        try:
+            with transaction.atomic():
+                email, created = OutboundEmail.objects.get_or_create(
+                    dedupe_key=dedupe_key, defaults=fields
+                )
+        except IntegrityError:  # a concurrent request created it first
+            return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+        if not created:
+            return email
+    else:
+        email = OutboundEmail.objects.create(**fields)
+    transaction.on_commit(lambda: _hand_over(send_email, email.pk))
+    return email
+
+
+def _hand_over(task, email_id: int) -> None:
+    try:
+        task.delay(email_id)
+    except Exception:  # the broker is down: the row stays queued for the beat to retry
+        logger.warning("broker unavailable; email %s stays queued", email_id, exc_info=True)
+
+
+def deliver(email_id: int) -> bool:
+    """Send one queued email. Returns True if this call sent it, False if it was not (already
+    sent, being sent elsewhere, or gone): running it twice sends once. Raises the transport's
+    error after putting the row back in the queue (or marking it failed after MAX_ATTEMPTS)."""
+    claimed = OutboundEmail.objects.filter(pk=email_id, state=State.QUEUED).update(
+        state=State.SENDING, attempts=F("attempts") + 1, queued_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    email = OutboundEmail.objects.get(pk=email_id)
+    try:
+        EmailMessage(
+            subject=email.subject,
+            body=email.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email.to],
+        ).send()
+    except Exception as exc:
+        state = State.FAILED if email.attempts >= MAX_ATTEMPTS else State.QUEUED
+        OutboundEmail.objects.filter(pk=email_id).update(
+            state=state, last_error=f"{exc.__class__.__name__}: {exc}"[:500]
+        )
+        raise
+    OutboundEmail.objects.filter(pk=email_id).update(
+        state=State.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        body=REDACTED if email.sensitive else email.body,
+    )
+    return True
+
+
+def requeue_stale_emails() -> int:
+    """Hand again to the broker what has waited too long: queued rows not picked up within
+    STALE_QUEUED_AFTER (the broker was down) and rows stuck in sending (a worker died). One
+    conditional statement per kind; safe to run twice or on two machines at once (``deliver``
+    claims each row once)."""
+    from notifications.tasks import send_email
+
+    now = timezone.now()
+    OutboundEmail.objects.filter(
+        state=State.SENDING, queued_at__lt=now - STALE_SENDING_AFTER
+    ).update(state=State.QUEUED)
+    stale = list(
+        OutboundEmail.objects.filter(
+            Q(state=State.QUEUED) & Q(queued_at__lt=now - STALE_QUEUED_AFTER)
+        ).values_list("pk", flat=True)[:1000]
+    )
+    if stale:
+        OutboundEmail.objects.filter(pk__in=stale, state=State.QUEUED).update(queued_at=now)
+    for email_id in stale:
+        _hand_over(send_email, email_id)
+    return len(stale)
