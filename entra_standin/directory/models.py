@@ -1,0 +1,91 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tenant(models.Model):
+    MANAGED = "managed"
+    UNMANAGED = "unmanaged"
+    CONSUMER = "consumer"
+    KINDS = [
+        (MANAGED, _("managed (an administrator took over the directory)")),
+        (UNMANAGED, _("unmanaged (created by self-service sign-up)")),
+        (CONSUMER, _("consumer (personal Microsoft accounts)")),
+    ]
+
+    tid = models.UUIDField(_("tenant id"), primary_key=True, default=uuid.uuid4)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=KINDS, default=MANAGED)
+    self_service_signup = models.BooleanField(
+        _("self-service sign-up allowed"),
+        default=True,
+        help_text=_(
+            "When off, people without an account cannot sign themselves up (AADSTS990003)."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.tid})"
+
+
+class Domain(models.Model):
+    name = models.CharField(_("domain name"), max_length=253, unique=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="domains", verbose_name=_("tenant")
+    )
+    restricted_for_auto_signup = models.BooleanField(
+        _("restricted for automatic sign-up"),
+        default=False,
+        help_text=_("Self-service sign-up with this domain is refused (AADSTS990002)."),
+    )
+    admin_blocks_self_signup = models.BooleanField(
+        _("administrator blocks users signing up on their own"),
+        default=False,
+        help_text=_("The domain's administrator must allow sign-up first (AADSTS990004)."),
+    )
+
+    class Meta:
+        verbose_name = _("verified domain")
+        verbose_name_plural = _("verified domains")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = self.name.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class User(AbstractUser):
+    """A directory user (username is the UPN, the lowercased email) or a stand-in admin."""
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("tenant"),
+        help_text=_("Empty for stand-in administrators, who cannot sign in to applications."),
+    )
+    oid = models.UUIDField(_("object id"), unique=True, default=uuid.uuid4)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def upn(self):
+        return self.username
+
+    def get_full_name(self):
+        return self.display_name or super().get_full_name() or self.username

@@ -1,0 +1,266 @@
+"""OpenID Connect pieces: the Entra-shaped validator and the tenant-aware endpoints."""
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import View
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.http import OAuth2ResponseRedirect
+from oauth2_provider.models import get_application_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views import AuthorizationView
+from oauthlib.common import add_params_to_uri
+
+from entra_standin.demo import CONSUMER_TID
+
+from . import outcomes
+from .models import Tenant
+
+MULTI_TENANT = ("common", "organizations", "consumers")
+TENANT_RE = r"(?P<tenant>common|organizations|consumers|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"  # noqa: E501
+AUTHORIZE_PATH_RE = re.compile(r"^/" + TENANT_RE + r"/oauth2/v2\.0/authorize/?$")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def issuer_for(tid: str) -> str:
+    return f"{settings.STANDIN_TLS_URL}/{tid}/v2.0"
+
+
+def pairwise_sub(oid, client_id: str) -> str:
+    return b64url(hashlib.sha256(f"{oid}:{client_id}".encode()).digest())
+
+
+def known_tenant(tenant: str) -> bool:
+    if tenant in MULTI_TENANT:
+        return True
+    try:
+        return Tenant.objects.filter(tid=uuid.UUID(tenant)).exists()
+    except ValueError:
+        return False
+
+
+def tenant_error(tenant):
+    return JsonResponse(
+        {
+            "error": "invalid_tenant",
+            "error_description": f"AADSTS90002: Tenant '{tenant}' not found.",
+        },
+        status=400,
+    )
+
+
+class EntraValidator(OAuth2Validator):
+    # Return every claim whatever the scopes: Entra puts these in every v2 id_token.
+    oidc_claim_scope = None
+
+    def get_additional_claims(self, request):
+        user = request.user
+        return {
+            "sub": pairwise_sub(user.oid, request.client_id or request.client.client_id),
+            "oid": str(user.oid),
+            "tid": str(user.tenant_id),
+            "preferred_username": user.username,
+            "email": user.email or user.username,
+            "name": user.get_full_name(),
+            "ver": "2.0",
+        }
+
+    def get_oidc_issuer_endpoint(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "tenant_id", None):
+            return issuer_for(str(user.tenant_id))
+        return issuer_for("{tenantid}")
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        result = super().save_bearer_token(token, request, *args, **kwargs)
+        user = request.user
+        if user is not None and getattr(user, "tenant_id", None):
+            info = {"uid": str(user.oid), "utid": str(user.tenant_id)}
+            token["client_info"] = b64url(json.dumps(info).encode())
+        return result
+
+    def validate_silent_login(self, request):
+        return True
+
+    def validate_silent_authorization(self, request):
+        return True
+
+
+def discovery(request, tenant):
+    if not known_tenant(tenant):
+        return tenant_error(tenant)
+    http, tls = settings.STANDIN_HTTP_URL, settings.STANDIN_TLS_URL
+    if tenant in ("common", "organizations"):
+        issuer = issuer_for("{tenantid}")
+    elif tenant == "consumers":
+        issuer = issuer_for(CONSUMER_TID)
+    else:
+        issuer = issuer_for(str(uuid.UUID(tenant)))
+    doc = {
+        "issuer": issuer,
+        "authorization_endpoint": f"{http}/{tenant}/oauth2/v2.0/authorize",
+        "token_endpoint": f"{tls}/{tenant}/oauth2/v2.0/token",
+        "jwks_uri": f"{tls}/{tenant}/discovery/v2.0/keys",
+        "end_session_endpoint": f"{http}/{tenant}/oauth2/v2.0/logout",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "oid",
+            "tid",
+            "preferred_username",
+            "email",
+            "name",
+            "ver",
+        ],
+        "request_uri_parameter_supported": False,
+        "frontchannel_logout_supported": False,
+        "http_logout_supported": False,
+    }
+    return JsonResponse(doc)
+
+
+def error_redirect(application, redirect_uri, state, code, error="access_denied"):
+    params = [("error", error), ("error_description", outcomes.error_description(code))]
+    if state:
+        params.append(("state", state))
+    url = add_params_to_uri(redirect_uri, params)
+    return OAuth2ResponseRedirect(url, application.get_allowed_schemes())
+
+
+def validated_auth_request(next_url):
+    """(application, redirect_uri, state) of a stand-in authorize URL, or None.
+
+    The client and the redirect_uri are checked against the registration, so an error is never
+    sent to an address the client did not register.
+    """
+    if not next_url:
+        return None
+    parts = urlsplit(next_url)
+    if parts.scheme or parts.netloc or not AUTHORIZE_PATH_RE.match(parts.path):
+        return None
+    query = dict(parse_qsl(parts.query))
+    client_id, redirect_uri = query.get("client_id"), query.get("redirect_uri")
+    if not client_id or not redirect_uri:
+        return None
+    application = get_application_model().objects.filter(client_id=client_id).first()
+    if application is None or not application.redirect_uri_allowed(redirect_uri):
+        return None
+    return application, redirect_uri, query.get("state")
+
+
+def login_hint_of(next_url):
+    if not next_url:
+        return ""
+    return dict(parse_qsl(urlsplit(next_url).query)).get("login_hint", "")
+
+
+class EntraAuthorizationView(AuthorizationView):
+    """DOT's authorize view, with the request validated before any sign-in or refusal."""
+
+    http_method_names = ["get", "head", "options"]
+    template_name = "standin/authorize.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        # Skip LoginRequiredMixin: validate the client and redirect_uri first.
+        self.oauth2_data = {}
+        return View.dispatch(self, request, *args, **kwargs)
+
+    def get(self, request, *args, tenant, **kwargs):
+        if not known_tenant(tenant):
+            return tenant_error(tenant)
+        try:
+            _scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        redirect_uri, state = credentials["redirect_uri"], credentials.get("state")
+        prompt = set(request.GET.get("prompt", "").split())
+        user = request.user
+        signed_in = user.is_authenticated and user.tenant_id is not None
+        hint = request.GET.get("login_hint", "").strip().lower()
+
+        if "none" in prompt:
+            if not signed_in or (hint and hint != user.username):
+                return error_redirect(
+                    application, redirect_uri, state, outcomes.LOGIN_REQUIRED, "login_required"
+                )
+        elif "login" in prompt or not signed_in or (hint and hint != user.username):
+            query = [
+                (k, v) for k, v in parse_qsl(request.META.get("QUERY_STRING", "")) if k != "prompt"
+            ]
+            next_url = f"{request.path}?{urlencode(query)}"
+            return redirect(f"{reverse('standin:signin')}?{urlencode({'next': next_url})}")
+
+        user_tid = str(user.tenant_id)
+        if (
+            (tenant == "organizations" and user_tid == CONSUMER_TID)
+            or (tenant == "consumers" and user_tid != CONSUMER_TID)
+            or (tenant not in MULTI_TENANT and str(uuid.UUID(tenant)) != user_tid)
+        ):
+            return error_redirect(application, redirect_uri, state, outcomes.USER_NOT_IN_TENANT)
+
+        return super().get(request, *args, **kwargs)
+
+
+def end_session(request, tenant):
+    """Entra's logout: end the stand-in session, go back only to a registered address."""
+    uri = request.GET.get("post_logout_redirect_uri", "")
+    state = request.GET.get("state")
+    client_id = request.GET.get("client_id")
+    if not client_id and request.GET.get("id_token_hint"):
+        client_id = _aud_of(request.GET["id_token_hint"])
+    logout(request)
+    unregistered = False
+    if uri:
+        applications = get_application_model().objects.all()
+        if client_id:
+            applications = applications.filter(client_id=client_id)
+        application = next(
+            (app for app in applications if app.post_logout_redirect_uri_allowed(uri)), None
+        )
+        if application is not None:
+            target = add_params_to_uri(uri, [("state", state)]) if state else uri
+            return OAuth2ResponseRedirect(target, application.get_allowed_schemes())
+        unregistered = True
+    return render(
+        request,
+        "standin/signed_out.html",
+        {"unregistered": unregistered, "title": _("You are signed out")},
+    )
+
+
+def _aud_of(id_token):
+    """The audience of an id_token hint (only used to pick the client; not trusted further)."""
+    try:
+        payload = id_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    aud = claims.get("aud")
+    return aud[0] if isinstance(aud, list) and aud else aud if isinstance(aud, str) else None

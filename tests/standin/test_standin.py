@@ -1,0 +1,390 @@
+"""Black-box tests of the Entra ID stand-in through MSAL, requests and PyJWT."""
+
+import base64
+import email.message
+import html
+import json
+import mailbox
+import re
+import uuid
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import jwt
+import msal
+import pytest
+import requests
+
+from entra_standin import demo
+
+from .conftest import POST_LOGOUT_URI, REDIRECT_URI
+
+pytestmark = pytest.mark.filterwarnings("ignore:response_mode:UserWarning")
+
+PASSWORD = demo.DEMO_PASSWORD
+
+
+def trusted_session(standin):
+    session = requests.Session()
+    session.trust_env = False  # or REQUESTS_CA_BUNDLE overrides verify
+    session.verify = str(standin.ca_path)
+    return session
+
+
+def browser():
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def msal_app(standin, tenant="common"):
+    return msal.ConfidentialClientApplication(
+        standin.client_id,
+        client_credential=standin.client_secret,
+        authority=standin.authority(tenant),
+        instance_discovery=False,
+        http_client=trusted_session(standin),
+    )
+
+
+def start_flow(standin, login_hint, tenant="common", **kwargs):
+    app = msal_app(standin, tenant)
+    flow = app.initiate_auth_code_flow(
+        scopes=[], redirect_uri=REDIRECT_URI, login_hint=login_hint, **kwargs
+    )
+    return app, flow
+
+
+def follow(standin, client, response):
+    """Follow redirects that stay at the stand-in; stop at one that leaves it."""
+    while response.is_redirect:
+        target = urljoin(response.url, response.headers["Location"])
+        if not target.startswith(standin.http_url):
+            return response
+        response = client.get(target, allow_redirects=False)
+    return response
+
+
+def open_url(standin, client, url):
+    return follow(standin, client, client.get(url, allow_redirects=False))
+
+
+def hidden(page, name):
+    match = re.search(rf'name="{name}" value="([^"]*)"', page.text)
+    assert match, f"no hidden field {name}"
+    return html.unescape(match.group(1))
+
+
+def post_form(standin, client, page, data):
+    action = re.search(r'<form method="post" action="([^"]*)"', page.text).group(1)
+    payload = {"csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"), **data}
+    if 'name="next"' in page.text:
+        payload["next"] = hidden(page, "next")
+    response = client.post(urljoin(page.url, action), data=payload, allow_redirects=False)
+    return follow(standin, client, response)
+
+
+def sign_in(standin, client, flow, address, password=PASSWORD, action="signin"):
+    page = open_url(standin, client, flow["auth_uri"])
+    assert page.status_code == 200, page.text
+    assert "<title>Sign in" in page.text
+    return post_form(
+        standin, client, page, {"email": address, "password": password, "action": action}
+    )
+
+
+def callback_params(response):
+    assert response.status_code == 302, response.text
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT_URI), location
+    return dict(parse_qsl(urlsplit(location).query))
+
+
+def b64json(value):
+    return json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+
+
+def full_sign_in(standin, address, tenant="common"):
+    app, flow = start_flow(standin, address, tenant)
+    client = browser()
+    params = callback_params(sign_in(standin, client, flow, address))
+    assert "code" in params, params
+    result = app.acquire_token_by_auth_code_flow(flow, params)
+    return app, result, client
+
+
+def test_alice_signs_in_with_msal(standin):
+    app, result, _ = full_sign_in(standin, "alice@contoso.com")
+    assert "error" not in result, result
+    claims = result["id_token_claims"]
+    assert claims["oid"] == demo.ALICE_OID
+    assert claims["tid"] == demo.CONTOSO_TID
+    assert claims["preferred_username"] == "alice@contoso.com"
+    assert claims["email"] == "alice@contoso.com"
+    assert claims["name"] == "Alice Contoso"
+    assert claims["ver"] == "2.0"
+    assert claims["aud"] == standin.client_id
+    assert claims["sub"] and claims["nonce"]
+    assert {"iat", "exp"} <= claims.keys()
+    assert b64json(result["client_info"]) == {"uid": demo.ALICE_OID, "utid": demo.CONTOSO_TID}
+    [account] = app.get_accounts()
+    assert account["home_account_id"] == f"{demo.ALICE_OID}.{demo.CONTOSO_TID}"
+
+
+def test_id_token_verifies_against_jwks(standin):
+    _, result, _ = full_sign_in(standin, "bob@fabrikam.com")
+    session = trusted_session(standin)
+    discovery = session.get(f"{standin.authority()}/v2.0/.well-known/openid-configuration").json()
+    assert discovery["issuer"] == f"{standin.tls_url}/{{tenantid}}/v2.0"
+    assert discovery["authorization_endpoint"].startswith(standin.http_url)
+    assert discovery["end_session_endpoint"].startswith(standin.http_url)
+    assert discovery["token_endpoint"].startswith(standin.tls_url)
+    assert discovery["jwks_uri"].startswith(standin.tls_url)
+    jwks = jwt.PyJWKSet.from_dict(session.get(discovery["jwks_uri"]).json())
+    token = result["id_token"]
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in jwks.keys if k.key_id == kid)
+    claims = jwt.decode(
+        token,
+        key,
+        algorithms=["RS256"],
+        audience=standin.client_id,
+        options={"require": ["iss", "aud", "exp", "iat", "sub", "tid"]},
+    )
+    assert claims["tid"] == demo.FABRIKAM_TID
+    assert claims["iss"] == f"{standin.tls_url}/{claims['tid']}/v2.0"
+    assert claims["iss"] == discovery["issuer"].replace("{tenantid}", claims["tid"])
+
+
+def test_fixed_tenant_discovery(standin):
+    session = trusted_session(standin)
+    doc = session.get(
+        f"{standin.authority(demo.CONTOSO_TID)}/v2.0/.well-known/openid-configuration"
+    ).json()
+    assert doc["issuer"] == f"{standin.tls_url}/{demo.CONTOSO_TID}/v2.0"
+    unknown = session.get(
+        f"{standin.authority(str(uuid.uuid4()))}/v2.0/.well-known/openid-configuration"
+    )
+    assert unknown.status_code == 400
+
+
+def test_wrong_password_shows_error(standin):
+    _, flow = start_flow(standin, "alice@contoso.com")
+    page = sign_in(standin, browser(), flow, "alice@contoso.com", "not-the-password")
+    assert page.status_code == 200
+    assert "There is a problem" in page.text
+    assert 'href="#id_password"' in page.text
+    assert 'aria-describedby="id_password-error"' in page.text
+    assert 'id="id_password-error"' in page.text
+    assert 'value="alice@contoso.com"' in page.text
+
+
+def test_login_hint_prefills_email(standin):
+    _, flow = start_flow(standin, "bob@fabrikam.com")
+    page = open_url(standin, browser(), flow["auth_uri"])
+    assert re.search(r'<input type="email" name="email" value="bob@fabrikam.com"', page.text)
+    assert '<label for="id_email">Email</label>' in page.text
+    assert '<label for="id_password">Password</label>' in page.text
+    assert '<html lang="en">' in page.text and '<main id="main">' in page.text
+
+
+@pytest.mark.parametrize(
+    ("address", "code"),
+    [
+        ("carol@northwind.com", "AADSTS990003"),
+        ("dave@tailspin.com", "AADSTS990002"),
+        ("erin@wingtip.com", "AADSTS990004"),
+        ("frank@adatum.com", "AADSTS50034"),
+    ],
+)
+def test_refusals_redirect_with_code_and_state(standin, address, code):
+    app, flow = start_flow(standin, address)
+    params = callback_params(sign_in(standin, browser(), flow, address))
+    assert params["error"] == "access_denied"
+    assert params["error_description"].startswith(f"{code}: ")
+    assert params["state"] == flow["state"]
+    result = app.acquire_token_by_auth_code_flow(flow, params)
+    assert result["error"] == "access_denied"
+    assert result["error_description"].startswith(code)
+
+
+def test_cancel_is_user_declined(standin):
+    _, flow = start_flow(standin, "alice@contoso.com")
+    params = callback_params(sign_in(standin, browser(), flow, "", "", action="cancel"))
+    assert params["error"] == "access_denied"
+    assert params["error_description"].startswith("AADSTS65004: ")
+    assert params["state"] == flow["state"]
+
+
+def test_unknown_personal_account_has_no_account(standin):
+    _, flow = start_flow(standin, "nobody-here@hotmail.com")
+    page = sign_in(standin, browser(), flow, "nobody-here@hotmail.com")
+    assert page.status_code == 200
+    assert "There is no Microsoft account" in page.text
+
+
+def test_personal_account_with_common_gets_consumer_tid(standin):
+    _, result, _ = full_sign_in(standin, "grace@outlook.com")
+    assert result["id_token_claims"]["tid"] == demo.CONSUMER_TID
+    assert result["id_token_claims"]["oid"] == demo.GRACE_MSA_OID
+    assert result["id_token_claims"]["iss"] == f"{standin.tls_url}/{demo.CONSUMER_TID}/v2.0"
+
+
+def test_personal_account_refused_by_organizations(standin):
+    _, flow = start_flow(standin, "alice.personal@outlook.com", tenant="organizations")
+    params = callback_params(sign_in(standin, browser(), flow, "alice.personal@outlook.com"))
+    assert params["error_description"].startswith("AADSTS50020: ")
+    assert params["state"] == flow["state"]
+
+
+def test_work_account_accepted_by_organizations(standin):
+    _, result, _ = full_sign_in(standin, "harry@woodgrove.com", tenant="organizations")
+    assert result["id_token_claims"]["oid"] == demo.HARRY_OID
+
+
+def _sign_up(standin, address):
+    app, flow = start_flow(standin, address)
+    client = browser()
+    response = sign_in(standin, client, flow, address)
+    assert response.status_code == 200 and "<title>Create your account" in response.text
+    assert address in response.text
+    mismatch = post_form(
+        standin,
+        client,
+        response,
+        {"name": "New Person", "password": "Secret123!", "confirm": "nope", "action": "signup"},
+    )
+    assert mismatch.status_code == 200 and 'aria-describedby="id_confirm-error' in mismatch.text
+    done = post_form(
+        standin,
+        client,
+        mismatch,
+        {
+            "name": "New Person",
+            "password": "Secret123!",
+            "confirm": "Secret123!",
+            "action": "signup",
+        },
+    )
+    result = app.acquire_token_by_auth_code_flow(flow, callback_params(done))
+    assert "error" not in result, result
+    return result["id_token_claims"]
+
+
+def test_self_service_sign_up_in_unmanaged_litware(standin):
+    address = f"new-{uuid.uuid4().hex[:8]}@litware.com"
+    claims = _sign_up(standin, address)
+    assert claims["tid"] == demo.LITWARE_TID
+    assert claims["preferred_username"] == address
+    assert claims["name"] == "New Person"
+    # The new account now signs in with its password.
+    _, flow = start_flow(standin, address)
+    params = callback_params(sign_in(standin, browser(), flow, address, "Secret123!"))
+    assert "code" in params
+
+
+def test_sign_up_with_unknown_domain_creates_tenant(standin):
+    claims = _sign_up(standin, f"someone@new-{uuid.uuid4().hex[:8]}.example")
+    known = {tid for tid, *_ in demo.TENANTS}
+    assert claims["tid"] not in known
+    uuid.UUID(claims["tid"])
+
+
+def test_signed_in_session_is_reused_and_prompt_login_forces_sign_in(standin):
+    _, _, client = full_sign_in(standin, "alice@contoso.com")
+    _, flow = start_flow(standin, "alice@contoso.com")
+    assert "code" in callback_params(open_url(standin, client, flow["auth_uri"]))
+    _, flow = start_flow(standin, "alice@contoso.com", prompt="login")
+    page = open_url(standin, client, flow["auth_uri"])
+    assert page.status_code == 200 and "<title>Sign in" in page.text
+
+
+def test_unregistered_redirect_uri_is_never_redirected_to(standin):
+    app = msal_app(standin)
+    flow = app.initiate_auth_code_flow(
+        scopes=[], redirect_uri="http://evil.example/cb", login_hint="dave@tailspin.com"
+    )
+    response = browser().get(flow["auth_uri"], allow_redirects=False)
+    assert response.status_code == 400
+    assert "evil.example" not in response.headers.get("Location", "")
+    assert "<title>Sign-in request" in response.text
+    # The sign-in page does not send refusals to an unchecked address either.
+    query = dict(parse_qsl(urlsplit(flow["auth_uri"]).query))
+    next_url = urlsplit(flow["auth_uri"]).path + "?" + urlencode(query)
+    client = browser()
+    page = client.get(f"{standin.http_url}/login/?{urlencode({'next': next_url})}")
+    response = post_form(
+        standin, client, page, {"email": "dave@tailspin.com", "password": "x", "action": "signin"}
+    )
+    assert response.status_code == 200
+    assert "AADSTS990002" in response.text
+
+
+def test_register_redirect_uri(standin):
+    extra = "http://localhost:8000/extra/callback/"
+    standin.register_redirect_uri(extra)
+    app = msal_app(standin)
+    flow = app.initiate_auth_code_flow(scopes=[], redirect_uri=extra, login_hint="bob@fabrikam.com")
+    page = open_url(standin, browser(), flow["auth_uri"])
+    assert page.status_code == 200 and "<title>Sign in" in page.text
+
+
+def test_logout_redirects_only_to_registered_uri(standin):
+    _, _, client = full_sign_in(standin, "alice@contoso.com")
+    logout = f"{standin.http_url}/common/oauth2/v2.0/logout"
+    response = client.get(
+        logout,
+        params={"post_logout_redirect_uri": POST_LOGOUT_URI, "state": "xyz"},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{POST_LOGOUT_URI}?state=xyz"
+    # The stand-in session is gone: the next authorize asks for a sign-in again.
+    _, flow = start_flow(standin, "alice@contoso.com")
+    assert "<title>Sign in" in open_url(standin, client, flow["auth_uri"]).text
+
+    response = client.get(
+        logout,
+        params={"post_logout_redirect_uri": "http://evil.example/"},
+        allow_redirects=False,
+    )
+    assert response.status_code == 200
+    assert "You are signed out" in response.text
+    response = client.get(
+        logout,
+        params={"post_logout_redirect_uri": POST_LOGOUT_URI, "client_id": "someone-else"},
+        allow_redirects=False,
+    )
+    assert response.status_code == 200
+
+
+def test_mailbox_lists_and_links(standin):
+    client = browser()
+    box = mailbox.Maildir(standin.mailbox_dir)
+    message = email.message.EmailMessage()
+    message["From"] = "noreply@vlsc.example"
+    message["To"] = "licensing@fabrikam.com"
+    message["Subject"] = "Thank you for Registering with the Volume Licensing Service Center"
+    url = "http://localhost:8000/register/confirm/abc123/"
+    message.set_content(f"Hello <b>Bob</b>,\n\nConfirm here: {url}\n")
+    key = box.add(message)
+
+    index = client.get(f"{standin.http_url}/mailbox/")
+    assert index.status_code == 200
+    assert "<caption>" in index.text
+    assert "licensing@fabrikam.com" in index.text
+    assert f'href="/mailbox/{key}/"' in index.text
+
+    page = client.get(f"{standin.http_url}/mailbox/{key}/")
+    assert page.status_code == 200
+    assert f'<a href="{url}"' in page.text
+    assert "&lt;b&gt;Bob&lt;/b&gt;" in page.text
+    assert "<b>Bob</b>" not in page.text
+    assert client.get(f"{standin.http_url}/mailbox/no-such-key/").status_code == 404
+
+
+def test_home_lists_demo_accounts(standin):
+    page = browser().get(f"{standin.http_url}/")
+    assert page.status_code == 200
+    for address, _ in demo.DEMO_ACCOUNTS:
+        assert address in page.text
+    assert 'href="/mailbox/"' in page.text and 'href="/admin/"' in page.text

@@ -1,0 +1,71 @@
+"""axe-core (WCAG 2.1 A/AA) on the stand-in's own pages, in Chromium through Playwright.
+
+Uses the project's ``axe`` fixture (tests/conftest.py) and pytest-playwright's ``page``.
+"""
+
+import email.message
+import mailbox
+import re
+import uuid
+
+import msal
+import pytest
+import requests
+
+from .conftest import REDIRECT_URI
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:response_mode:UserWarning"),
+]
+
+
+def auth_uri(standin, login_hint):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(standin.ca_path)
+    app = msal.ConfidentialClientApplication(
+        standin.client_id,
+        client_credential=standin.client_secret,
+        authority=standin.authority("common"),
+        instance_discovery=False,
+        http_client=session,
+    )
+    flow = app.initiate_auth_code_flow(scopes=[], redirect_uri=REDIRECT_URI, login_hint=login_hint)
+    return flow["auth_uri"]
+
+
+def test_sign_in_and_sign_up_pages(standin, page, axe):
+    page.goto(auth_uri(standin, "alice@contoso.com"))
+    assert page.get_by_label("Email").input_value() == "alice@contoso.com"
+    axe(page)
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").is_visible()
+    axe(page)
+
+    address = f"a11y-{uuid.uuid4().hex[:8]}@litware.com"
+    page.goto(auth_uri(standin, address))
+    page.get_by_label("Password").fill("anything")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/signup/$"))
+    axe(page)
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_role("alert").is_visible()
+    axe(page)
+
+
+def test_other_pages(standin, page, axe):
+    box = mailbox.Maildir(standin.mailbox_dir)
+    message = email.message.EmailMessage()
+    message["From"] = "noreply@vlsc.example"
+    message["To"] = "bob@fabrikam.com"
+    message["Subject"] = "Your signup code"
+    message.set_content("Your code is 123456. Or follow http://localhost:8000/x/")
+    message.add_alternative("<p>Your code is <b>123456</b>.</p>", subtype="html")
+    key = box.add(message)
+
+    for path in ["/", "/mailbox/", f"/mailbox/{key}/", "/common/oauth2/v2.0/logout"]:
+        page.goto(f"{standin.http_url}{path}")
+        assert page.title()
+        axe(page)
