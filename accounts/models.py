@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -62,3 +63,69 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference_id} {self.outcome} {self.address}"
+
+
+class Registration(models.Model):
+    """A user's claim to an invitation address (PRODUCT.md Flow B).
+
+    The same address as the sign-in address completes at once (the identity provider proved it);
+    another address stays pending until its owner confirms the emailed link, for 48 hours.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for verification")
+        COMPLETED = "completed", _("Registered")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    sign_in_address = models.EmailField(max_length=254)
+    invitation_address = models.EmailField(max_length=254, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    nonce = models.CharField(
+        max_length=32,
+        help_text=_("Bound into the emailed link, so only this registration's links work."),
+    )
+    verification_email = models.ForeignKey(
+        "notifications.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The latest verification email sent for it."),
+    )
+    resends = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state="pending"),
+                name="one_pending_registration_per_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="registration_expires_after_creation",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "expires_at"], name="registration_state_expiry_idx")
+        ]
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+
+    def __str__(self) -> str:
+        return f"{self.invitation_address} ({self.state})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING

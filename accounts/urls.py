@@ -1,12 +1,18 @@
 from django.urls import path
 
-from accounts import views
+from accounts.views import registration, signin
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
-    path("sign-in/", views.sign_in, name="sign_in"),
-    path("sign-out/", views.sign_out, name="sign_out"),
-    path("dashboard/", views.home, name="home"),
+    path("", signin.landing, name="landing"),
+    path("sign-in/", signin.sign_in, name="sign_in"),
+    path("sign-out/", signin.sign_out, name="sign_out"),
+    path("dashboard/", registration.home, name="home"),
+    path("register/", registration.register, name="register"),
+    path("register/status/", registration.registration_status, name="registration_status"),
+    path("register/resend/", registration.resend_verification, name="resend_verification"),
+    path("register/cancel/", registration.cancel_registration, name="cancel_registration"),
+    path("register/confirm/", registration.confirm_prefix, name="confirm_prefix"),
+    path("register/confirm/<str:token>/", registration.confirm, name="confirm"),
 ]

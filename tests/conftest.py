@@ -126,3 +126,16 @@ def entra(standin, settings):
     client.reset_caches()
     yield standin
     client.reset_caches()
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks inline (unit tests only: it hides serialization and commit timing, which the
+    tests with ``celery_worker`` cover)."""
+    from vlsc_portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "accounts.entra",
     "accounts",
     "notifications",
+    "agreements",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy timeout lets the web process, the worker and beat share one SQLite file.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    # Tests use a file too: the live server, the Celery worker thread and the test share it, and
+    # an in-memory shared-cache database has table locks without a busy timeout.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -174,6 +178,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CELERY_HEARTBEAT_SECONDS", 30),
     },
     "requeue-stale-emails": {"task": "notifications.requeue_stale_emails", "schedule": 60},
+    "expire-pending-registrations": {
+        "task": "accounts.tasks.expire_pending_registrations",
+        "schedule": 60,
+    },
 }
 
 # Email: SMTP in production; the dev mailbox (a Maildir read by the stand-in) otherwise.
@@ -232,7 +240,12 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
+    # Portal actions limited through allauth's rate limiter (allauth.core.ratelimit.consume).
+    "sign_in_start": "30/m/ip",
+    "registration_resend": "1/m/key,5/d/key",
 }
+REGISTRATION_RESEND_LIMIT_TEXT = _("once a minute and at most five times a day")
+REGISTRATION_WINDOW_HOURS = 48
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

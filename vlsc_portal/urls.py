@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from agreements.views import admin_login
 from vlsc_portal import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("accounts/entra/", include("accounts.entra.urls")),
     path("", include("accounts.urls")),
+    path("", include("agreements.urls")),
 ]
 
 handler400 = "vlsc_portal.errors.bad_request"

@@ -49,9 +49,10 @@ def test_a_work_account_signs_in_keyed_by_tenant_and_object_id(client, entra):
     assert account.user.email == "alice@contoso.com"
     event = SignInEvent.objects.get(outcome=Outcome.SIGNED_IN)
     assert (event.user, event.tenant_id, event.object_id) == (account.user, CONTOSO_TID, ALICE_OID)
-    page = client.get("/dashboard/")
-    assert "alice@contoso.com" in page.content.decode()
-    assert "Sign out" in page.content.decode()
+    assert client.get("/dashboard/")["Location"] == "/register/"  # first sign-in: Flow B
+    page = client.get("/register/").content.decode()
+    assert "Signed in as <strong>alice@contoso.com</strong>" in page
+    assert "Sign out" in page
 
 
 def test_signing_in_again_reuses_the_user_and_rotates_the_session(client, entra):

@@ -3,6 +3,7 @@ from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand
 
 from accounts.demo import seed_demo_users
+from agreements.demo import seed_demo_agreements
 
 
 class Command(BaseCommand):
@@ -13,4 +14,5 @@ class Command(BaseCommand):
             pk=settings.SITE_ID, defaults={"domain": "localhost:8000", "name": "VLSC Portal"}
         )
         users = seed_demo_users()
+        seed_demo_agreements()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))

@@ -4,7 +4,6 @@ import logging
 
 from allauth.socialaccount.adapter import get_adapter
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,12 +42,6 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/sign_in_unavailable.html", status=503)
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/sign_in.html", {"form": form}, status=status)
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home.html")
 
 
 @require_POST

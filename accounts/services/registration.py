@@ -1,0 +1,276 @@
+"""Registration and ownership verification (PRODUCT.md Flow B).
+
+Links are the portal's own signed tokens (``django.core.signing``) carrying the registration id
+and a per-registration nonce, rather than allauth's HMAC email confirmation: the link must be
+bound to one registration's state machine (single-use, cancelled or expired with it, 48 hours),
+and allauth's confirmation is bound to an ``EmailAddress`` alone. The address itself is still an
+allauth ``EmailAddress``: unverified while pending, verified on confirmation, and allauth's
+unique-verified-email constraint keeps two users from owning one address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Registration, User
+from accounts.signals import address_verified
+from notifications.services import queue_email
+
+State = Registration.State
+VERIFICATION_SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
+TOKEN_SALT = "accounts.registration.confirm"
+
+
+class RegistrationError(Exception):
+    """Base: the message is for the person."""
+
+
+class RegistrationPending(RegistrationError):
+    def __init__(self, registration: Registration) -> None:
+        super().__init__("a registration is pending")
+        self.registration = registration
+
+
+class AddressTaken(RegistrationError):
+    pass
+
+
+class InvalidLink(RegistrationError):
+    """Tampered, truncated or not ours."""
+
+
+class LinkExpired(RegistrationError):
+    def __init__(self, registration: Registration | None = None) -> None:
+        super().__init__("the link expired")
+        self.registration = registration
+
+
+class LinkUsed(RegistrationError):
+    def __init__(self, registration: Registration) -> None:
+        super().__init__("the link was used")
+        self.registration = registration
+
+
+class RegistrationClosed(RegistrationError):
+    """Not pending any more (cancelled, expired or completed)."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__("the registration is not pending")
+        self.registration = registration
+
+
+def window() -> timedelta:
+    return timedelta(hours=settings.REGISTRATION_WINDOW_HOURS)
+
+
+def pending_registration(*, user: User) -> Registration | None:
+    return Registration.objects.filter(
+        user=user, state=State.PENDING, expires_at__gt=timezone.now()
+    ).first()
+
+
+def latest_registration(*, user: User) -> Registration | None:
+    return Registration.objects.filter(user=user).select_related("verification_email").first()
+
+
+def needs_registration(*, user: User) -> bool:
+    """A signed-in user who has proved no invitation address and has none pending."""
+    if EmailAddress.objects.filter(user=user, verified=True).exists():
+        return False
+    return pending_registration(user=user) is None
+
+
+def make_token(registration: Registration) -> str:
+    return signing.dumps({"r": registration.pk, "n": registration.nonce}, salt=TOKEN_SALT)
+
+
+def _verify_address(*, user: User, email: str) -> None:
+    """Mark ``email`` verified for ``user``; raises AddressTaken if another user verified it."""
+    if EmailAddress.objects.filter(email__iexact=email, verified=True).exclude(user=user).exists():
+        raise AddressTaken(email)
+    try:
+        with transaction.atomic():
+            address, _ = EmailAddress.objects.get_or_create(
+                user=user, email=email, defaults={"verified": True}
+            )
+            if not address.verified:
+                address.verified = True
+                address.save(update_fields=["verified"])
+            if not EmailAddress.objects.filter(user=user, primary=True).exists():
+                EmailAddress.objects.filter(pk=address.pk).update(primary=True)
+    except IntegrityError as exc:  # another user verified it at the same moment
+        raise AddressTaken(email) from exc
+    address_verified.send(sender=Registration, user=user, email=email)
+
+
+def start_registration(*, user: User, invitation_address: str, confirm_url: str) -> Registration:
+    """Register ``invitation_address`` for ``user``.
+
+    The sign-in address (case-insensitive) completes at once. Another address makes a pending
+    registration that expires after the window, adds the address unverified, and queues the
+    verification email (``confirm_url`` is the absolute URL the token is appended to).
+    Raises RegistrationPending while one is pending, AddressTaken if another user owns it.
+    """
+    address = invitation_address.strip().lower()
+    now = timezone.now()
+    # A window that closed before beat got to it must not block the new registration.
+    Registration.objects.filter(user=user, state=State.PENDING, expires_at__lte=now).update(
+        state=State.EXPIRED, expired_at=now
+    )
+    pending = pending_registration(user=user)
+    if pending is not None:
+        raise RegistrationPending(pending)
+    if (
+        EmailAddress.objects.filter(email__iexact=address, verified=True)
+        .exclude(user=user)
+        .exists()
+    ):
+        raise AddressTaken(address)
+
+    same = address == (user.email or "").lower()
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(
+                user=user,
+                state=State.COMPLETED if same else State.PENDING,
+                sign_in_address=user.email,
+                invitation_address=address,
+                created_at=now,
+                expires_at=now + window(),
+                completed_at=now if same else None,
+                nonce=secrets.token_hex(16),
+            )
+            if same:
+                _verify_address(user=user, email=address)
+            else:
+                EmailAddress.objects.get_or_create(
+                    user=user, email=address, defaults={"verified": False}
+                )
+                _send_verification(registration, confirm_url=confirm_url)
+    except IntegrityError as exc:  # a concurrent submit made the pending one first
+        pending = pending_registration(user=user)
+        if pending is None:
+            raise
+        raise RegistrationPending(pending) from exc
+    return registration
+
+
+def _send_verification(registration: Registration, *, confirm_url: str) -> None:
+    link = f"{confirm_url}{make_token(registration)}/"
+    body = render_to_string(
+        "accounts/email/verification.txt",
+        {"registration": registration, "link": link},
+    )
+    email = queue_email(
+        to=registration.invitation_address,
+        subject=VERIFICATION_SUBJECT,
+        body=body,
+        kind="verification",
+        user=registration.user,
+        dedupe_key=f"registration:{registration.pk}:{registration.resends}",
+        sensitive=True,
+    )
+    Registration.objects.filter(pk=registration.pk).update(verification_email=email)
+    registration.verification_email = email
+
+
+def resend_verification(*, registration: Registration, confirm_url: str) -> Registration:
+    """Send the verification email again (the caller enforces the rate limit). The earlier
+    links keep working until the registration ends. Raises RegistrationClosed."""
+    with transaction.atomic():
+        updated = Registration.objects.filter(
+            pk=registration.pk, state=State.PENDING, expires_at__gt=timezone.now()
+        ).update(resends=registration.resends + 1)
+        if not updated:
+            raise RegistrationClosed(registration)
+        registration.refresh_from_db()
+        _send_verification(registration, confirm_url=confirm_url)
+    return registration
+
+
+def registration_for_token(token: str) -> Registration:
+    """The registration a link points to, whatever its state. Raises InvalidLink or
+    LinkExpired (older than the window by its signature)."""
+    if not isinstance(token, str) or len(token) > 500:
+        raise InvalidLink()
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=window())
+    except signing.SignatureExpired as exc:
+        raise LinkExpired() from exc
+    except signing.BadSignature as exc:
+        raise InvalidLink() from exc
+    if not isinstance(data, dict):
+        raise InvalidLink()
+    registration = Registration.objects.filter(pk=data.get("r")).select_related("user").first()
+    if registration is None or not secrets.compare_digest(
+        str(registration.nonce), str(data.get("n", ""))
+    ):
+        raise InvalidLink()
+    return registration
+
+
+def check_confirmable(registration: Registration, *, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if registration.state == State.COMPLETED:
+        raise LinkUsed(registration)
+    if registration.state == State.EXPIRED or (
+        registration.state == State.PENDING and registration.expires_at <= now
+    ):
+        raise LinkExpired(registration)
+    if registration.state != State.PENDING:
+        raise RegistrationClosed(registration)
+
+
+def confirm_ownership(*, token: str) -> Registration:
+    """Complete the registration the link belongs to: the address becomes verified. Single use:
+    a second call raises LinkUsed. Also raises InvalidLink, LinkExpired, RegistrationClosed,
+    AddressTaken (another user verified the address meanwhile; nothing changes)."""
+    registration = registration_for_token(token)
+    check_confirmable(registration)
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Registration.objects.filter(
+            pk=registration.pk, state=State.PENDING, expires_at__gt=now
+        ).update(state=State.COMPLETED, completed_at=now)
+        if not updated:  # a concurrent confirmation, cancel or expiry won
+            registration.refresh_from_db()
+            check_confirmable(registration)
+            raise RegistrationClosed(registration)
+        _verify_address(user=registration.user, email=registration.invitation_address)
+    registration.refresh_from_db()
+    return registration
+
+
+def cancel_registration(*, registration: Registration, reason: str = "") -> Registration:
+    """Cancel a pending registration so the user may register again at once. Raises
+    RegistrationClosed if it is no longer pending."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Registration.objects.filter(pk=registration.pk, state=State.PENDING).update(
+            state=State.CANCELLED, cancelled_at=now, cancel_reason=reason[:200]
+        )
+        if not updated:
+            raise RegistrationClosed(registration)
+        EmailAddress.objects.filter(
+            user=registration.user, email=registration.invitation_address, verified=False
+        ).delete()
+    registration.refresh_from_db()
+    return registration
+
+
+def expire_pending_registrations(*, now: datetime | None = None) -> int:
+    """Expire every pending registration whose window has closed, in one conditional bulk
+    statement (safe to run twice, or on two machines at once). Returns how many it expired.
+    The unverified address stays with the user; registering it again reuses it."""
+    now = now or timezone.now()
+    return Registration.objects.filter(state=State.PENDING, expires_at__lte=now).update(
+        state=State.EXPIRED, expired_at=now
+    )

@@ -1,0 +1,285 @@
+"""Flow B: registration, ownership verification and the 48-hour window."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Registration
+from accounts.services import registration as registrations
+from accounts.signals import address_verified
+from notifications.models import OutboundEmail
+from tests.accounts.conftest import make_user
+
+State = Registration.State
+SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
+pytestmark = pytest.mark.django_db
+
+
+def register(client, address="licensing@fabrikam.com", capture=None):
+    if capture is None:
+        return client.post("/register/", {"email": address})
+    with capture(execute=True):
+        return client.post("/register/", {"email": address})
+
+
+def link_from_mailbox() -> str:
+    body = mail.outbox[-1].body
+    return re.search(r"http://testserver(/register/confirm/[^\s]+/)", body).group(1)
+
+
+def test_first_sign_in_asks_for_the_invitation_address_prefilled(bob_client):
+    response = bob_client.get("/dashboard/")
+    assert response.status_code == 302 and response["Location"] == "/register/"
+    page = bob_client.get("/register/").content.decode()
+    assert "Business email address where you received the invitation to register" in page
+    assert 'value="bob@fabrikam.com"' in page
+
+
+def test_the_sign_in_address_registers_at_once_case_insensitively(bob_client, bob):
+    received = []
+    address_verified.connect(
+        lambda **kw: received.append(kw["email"]), weak=False, dispatch_uid="t1"
+    )
+    response = register(bob_client, "Bob@Fabrikam.COM")
+    assert response["Location"] == "/dashboard/"
+    reg = Registration.objects.get()
+    assert reg.state == State.COMPLETED
+    assert EmailAddress.objects.get(user=bob).verified
+    assert received == ["bob@fabrikam.com"]
+    assert not OutboundEmail.objects.exists()
+    address_verified.disconnect(dispatch_uid="t1")
+
+
+def test_another_address_is_pending_for_48_hours_and_emailed(
+    bob_client, bob, django_capture_on_commit_callbacks
+):
+    response = register(bob_client, capture=django_capture_on_commit_callbacks)
+    assert response["Location"] == "/register/status/"
+    reg = Registration.objects.get()
+    assert reg.state == State.PENDING
+    assert reg.expires_at - reg.created_at == timedelta(hours=48)
+    assert not EmailAddress.objects.get(email="licensing@fabrikam.com").verified
+    [message] = mail.outbox
+    assert message.subject == SUBJECT
+    assert message.to == ["licensing@fabrikam.com"]
+    assert "bob@fabrikam.com" in message.body and "48 hours" in message.body
+    status = bob_client.get("/register/status/").content.decode()
+    assert "l•••@fabrikam.com" in status
+    assert "sent on" in status
+    assert "licensing@fabrikam.com" not in status
+
+
+def test_the_link_get_confirms_nothing_and_post_confirms_once(
+    bob_client, bob, client, django_capture_on_commit_callbacks
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    link = link_from_mailbox()
+    from django.test import Client
+
+    scanner = Client()
+    for _ in range(3):
+        assert scanner.get(link).status_code == 200
+    assert Registration.objects.get().state == State.PENDING
+    response = scanner.post(link)
+    assert response.status_code == 200
+    assert "Registration complete" in response.content.decode()
+    assert Registration.objects.get().state == State.COMPLETED
+    assert EmailAddress.objects.get(email="licensing@fabrikam.com").verified
+    replay = scanner.post(link)
+    assert replay.status_code == 409
+    assert "already used" in replay.content.decode()
+    assert scanner.get(link).status_code == 409
+
+
+@pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "..."])
+def test_a_tampered_link_gets_a_clear_400(bob_client, django_capture_on_commit_callbacks, mangle):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    token = link_from_mailbox().split("/")[-2]
+    from django.test import Client
+
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(f"/register/confirm/{mangle(token)}/")
+        assert response.status_code == 400
+        assert "not valid" in response.content.decode()
+    assert Registration.objects.get().state == State.PENDING
+
+
+def test_an_oversized_or_cut_link_gets_a_400(client):
+    assert client.get("/register/confirm/" + "a" * 5000 + "/").status_code == 400
+    assert client.get("/register/confirm/").status_code == 400
+
+
+def test_an_expired_link_gets_a_clear_410(bob_client, django_capture_on_commit_callbacks):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    link = link_from_mailbox()
+    Registration.objects.update(
+        created_at=timezone.now() - timedelta(hours=49),
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    from django.test import Client
+
+    response = Client().post(link)
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert Registration.objects.get().state == State.PENDING  # beat expires it, not the link
+
+
+def test_a_second_registration_while_pending_is_refused_with_the_time(
+    bob_client, django_capture_on_commit_callbacks
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    response = register(bob_client, "other@fabrikam.com")
+    assert response.status_code == 409
+    assert "Do not re-register until you have waited 48 hours" in response.content.decode()
+    assert Registration.objects.count() == 1
+
+
+def test_the_database_allows_one_pending_registration_per_user(bob):
+    from django.db import IntegrityError, transaction
+
+    now = timezone.now()
+    fields = dict(
+        user=bob,
+        sign_in_address="b@x.com",
+        invitation_address="i@x.com",
+        created_at=now,
+        expires_at=now + timedelta(hours=48),
+        nonce="n",
+    )
+    Registration.objects.create(**fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.create(**fields)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submits_make_one_pending_registration():
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL (CI runs it)")
+    user = make_user("racer@fabrikam.com")
+    errors, done = [], []
+
+    def submit(address):
+        try:
+            registrations.start_registration(
+                user=user,
+                invitation_address=address,
+                confirm_url="http://testserver/register/confirm/",
+            )
+            done.append(address)
+        except registrations.RegistrationPending:
+            errors.append(address)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(f"a{i}@fabrikam.com",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Registration.objects.filter(state=State.PENDING).count() == 1
+    assert len(done) == 1 and len(errors) == 3
+
+
+def test_resend_sends_again_until_the_rate_limit_and_says_the_limit(
+    bob_client, django_capture_on_commit_callbacks
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = bob_client.post("/register/resend/")
+    assert first.status_code == 302
+    assert len(mail.outbox) == 2
+    limited = bob_client.post("/register/resend/")
+    assert limited.status_code == 429
+    assert "once a minute and at most five times a day" in limited.content.decode()
+    assert len(mail.outbox) == 2
+    # both links work: the first email's link too
+    from django.test import Client
+
+    assert (
+        Client().get(re.search(r"(/register/confirm/\S+/)", mail.outbox[0].body)[1]).status_code
+        == 200
+    )
+
+
+def test_cancel_lets_the_user_register_again_at_once(
+    bob_client, django_capture_on_commit_callbacks
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    link = link_from_mailbox()
+    response = bob_client.post("/register/cancel/")
+    assert response["Location"] == "/register/"
+    assert Registration.objects.get().state == State.CANCELLED
+    from django.test import Client
+
+    assert Client().post(link).status_code == 410
+    assert register(bob_client, "other@fabrikam.com").status_code == 302
+    assert bob_client.post("/register/cancel/").status_code == 302
+    assert bob_client.post("/register/cancel/").status_code == 302  # nothing pending: a message
+
+
+def test_beat_expires_pending_registrations_in_bulk_and_registration_opens_again(
+    bob_client, bob, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    later = timezone.now() + timedelta(hours=48, seconds=1)
+    with django_assert_num_queries(1):
+        assert registrations.expire_pending_registrations(now=later) == 1
+    assert registrations.expire_pending_registrations(now=later) == 0  # safe to run twice
+    reg = Registration.objects.get()
+    assert (reg.state, reg.expired_at) == (State.EXPIRED, later)
+    assert bob_client.get("/register/").status_code == 200
+    assert "expired" in bob_client.get("/register/status/").content.decode().lower()
+
+
+def test_an_address_another_user_verified_is_refused(bob_client):
+    alice = make_user("alice@contoso.com")
+    EmailAddress.objects.create(user=alice, email="licensing@fabrikam.com", verified=True)
+    response = register(bob_client)
+    assert response.status_code == 409
+    assert "already registered to another account" in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_confirming_an_address_someone_verified_meanwhile_changes_nothing(
+    bob_client, django_capture_on_commit_callbacks
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    link = link_from_mailbox()
+    alice = make_user("alice@contoso.com")
+    EmailAddress.objects.create(user=alice, email="licensing@fabrikam.com", verified=True)
+    from django.test import Client
+
+    assert Client().post(link).status_code == 409
+    assert Registration.objects.get().state == State.PENDING
+
+
+def test_a_malformed_or_oversized_address_gets_a_form_error(bob_client):
+    for bad in ["not-an-address", "a" * 300 + "@x.com", ""]:
+        response = register(bob_client, bad)
+        assert response.status_code == 400
+        assert "There is a problem" in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_registration_pages_need_sign_in(client):
+    for url in ["/register/", "/register/status/", "/dashboard/"]:
+        assert client.get(url).status_code == 302
+    for url in ["/register/resend/", "/register/cancel/"]:
+        assert client.post(url).status_code == 302
+
+
+def test_the_dashboard_shows_no_permissions_with_next_steps(
+    bob_client, django_capture_on_commit_callbacks
+):
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    page = bob_client.get("/dashboard/").content.decode()
+    assert "No permissions are associated with your account" in page
+    assert "do not re-register until you have waited 48 hours" in page

@@ -1,0 +1,83 @@
+"""Flow B in Chromium: bob's invitation went to licensing@fabrikam.com; he verifies it through
+the dev mailbox. Emails are sent by a real Celery worker (Redis in CI)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from accounts.models import Registration
+from accounts.tasks import expire_pending_registrations
+
+pytestmark = pytest.mark.django_db(transaction=True)
+INVITATION_LABEL = "Business email address where you received the invitation to register"
+SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
+
+
+def sign_in_as_bob_and_register(page: Page, live_server, axe) -> None:
+    page.goto(live_server.url + "/sign-in/")
+    page.get_by_label("Business email address").fill("bob@fabrikam.com")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_label("Password").fill("Passw0rd!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label(INVITATION_LABEL)).to_have_value("bob@fabrikam.com")
+    page.get_by_label(INVITATION_LABEL).fill("licensing@fabrikam.com")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your registration")
+    expect(page.locator(".registration-state")).to_contain_text("Waiting for verification")
+    expect(page.get_by_text("l•••@fabrikam.com").first).to_be_visible()
+    axe(page)
+
+
+def test_bob_verifies_his_invitation_address_from_the_mailbox(
+    live_server, entra, celery_worker, page, axe
+):
+    sign_in_as_bob_and_register(page, live_server, axe)
+    # The worker sends it: the status page says so once it has gone.
+    for _ in range(50):
+        page.reload()
+        if page.get_by_text("sent on").count():
+            break
+        page.wait_for_timeout(200)
+    expect(page.get_by_text("sent on")).to_be_visible()
+
+    page.goto(entra.http_url + "/mailbox/")
+    axe(page)
+    page.get_by_role("link", name=SUBJECT).first.click()
+    expect(page.get_by_text("licensing@fabrikam.com").first).to_be_visible()
+    axe(page)
+    page.get_by_role("link", name="/register/confirm/").first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm that this address is yours")
+    axe(page)
+    assert Registration.objects.get().state == Registration.State.PENDING  # GET changed nothing
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registration complete")
+    axe(page)
+    page.get_by_role("link", name="Go to your dashboard").click()
+    expect(page.get_by_role("listitem").filter(has_text="licensing@fabrikam.com")).to_be_visible()
+    assert Registration.objects.get().state == Registration.State.COMPLETED
+
+
+def test_when_the_48_hours_pass_the_registration_expires_and_can_be_made_again(
+    live_server, entra, celery_worker, page, axe
+):
+    sign_in_as_bob_and_register(page, live_server, axe)
+    page.goto(live_server.url + "/dashboard/")
+    expect(page.get_by_role("heading", name="No permissions are associated with your account"))
+    axe(page)
+    # Time travel: the registration was made 49 hours ago; beat's task runs on the worker.
+    past = timezone.now() - timedelta(hours=49)
+    Registration.objects.update(created_at=past, expires_at=past + timedelta(hours=48))
+    assert expire_pending_registrations.delay().get(timeout=30) == 1
+    page.goto(live_server.url + "/register/status/")
+    expect(page.locator(".registration-state")).to_contain_text("Expired")
+    axe(page)
+    page.get_by_role("link", name="Register again").click()
+    expect(page.get_by_label(INVITATION_LABEL)).to_be_visible()
+    page.get_by_label(INVITATION_LABEL).fill("licensing@fabrikam.com")
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator(".registration-state")).to_contain_text("Waiting for verification")

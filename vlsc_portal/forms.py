@@ -1,0 +1,33 @@
+"""Form plumbing shared by the apps: fields tied to their help and error text for screen readers."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class AccessibleFormMixin:
+    """Set ``aria-describedby`` (help text, then each error) and ``aria-invalid`` on widgets,
+    matching the ids that ``templates/includes/field.html`` renders."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._describe_fields()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._describe_fields()
+
+    def _describe_fields(self) -> None:
+        errors = getattr(self, "_errors", None) or {}
+        for name, field in self.fields.items():
+            bound = self[name]
+            ids = [f"{bound.auto_id}-help"] if field.help_text else []
+            ids += [f"{bound.auto_id}-error-{i}" for i in range(1, len(errors.get(name, [])) + 1)]
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+            if name in errors:
+                field.widget.attrs["aria-invalid"] = "true"
+
+
+class AccessibleForm(AccessibleFormMixin, forms.Form):
+    pass
