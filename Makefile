@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STANDIN_HTTP_PORT ?= 8001
 STANDIN_TLS_PORT ?= 8443
-COVERAGE_FLOOR ?= 85
+COVERAGE_FLOOR ?= 90
 
 .PHONY: run test install install-test browser lint checks pytest clean
 

@@ -1,19 +1,12 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import SignInEvent, User
-
-admin.site.register(User, UserAdmin)
+from accounts.models import Conversion, OrganisationCountry, Registration, SignInEvent, User
 
 
-@admin.register(SignInEvent)
-class SignInEventAdmin(admin.ModelAdmin):
-    """Audit records: read-only."""
-
-    list_display = ["created_at", "reference_id", "outcome", "error_code", "address"]
-    list_filter = ["outcome", "error_code"]
-    search_fields = ["reference_id", "address"]
-    list_select_related = ["user"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept for support and audit: visible, never edited here."""
 
     def has_add_permission(self, request):
         return False
@@ -23,3 +16,48 @@ class SignInEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "is_legacy_personal", "is_staff", "last_login"]
+    list_filter = [*DjangoUserAdmin.list_filter, "is_legacy_personal"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        (_("Legacy sign-in"), {"fields": ["is_legacy_personal", "organisation_country_display"]}),
+    ]
+    readonly_fields = ["organisation_country_display"]
+
+    @admin.display(description=_("country or region of the organisation (cannot be changed)"))
+    def organisation_country_display(self, obj):
+        country = OrganisationCountry.objects.filter(user=obj).first()
+        return country.country.name if country else "—"
+
+
+@admin.register(SignInEvent)
+class SignInEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "reference_id", "outcome", "error_code", "address"]
+    list_filter = ["outcome", "error_code"]
+    search_fields = ["reference_id", "address"]
+    list_select_related = ["user"]
+
+
+@admin.register(Registration)
+class RegistrationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "invitation_address", "state", "expires_at"]
+    list_filter = ["state"]
+    search_fields = ["invitation_address", "user__email"]
+    list_select_related = ["user"]
+
+
+@admin.register(Conversion)
+class ConversionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "personal_address", "work_email", "state", "completed_at"]
+    list_filter = ["state"]
+    search_fields = ["personal_address", "work_email"]
+
+
+@admin.register(OrganisationCountry)
+class OrganisationCountryAdmin(ReadOnlyAdmin):
+    list_display = ["user", "country", "confirmed_at"]
+    list_select_related = ["user"]

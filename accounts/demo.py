@@ -6,6 +6,7 @@ match ``entra_standin/demo.py``.
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import transaction
@@ -67,5 +68,10 @@ def seed_demo_users() -> list[User]:
     )
     grace = _user_with_identity(
         username="grace", email="grace@outlook.com", name="Grace", oid=GRACE_MSA_OID, tid=consumer
+    )
+    if not grace.socialaccount_set.exclude(uid__endswith=f".{consumer}").exists():
+        User.objects.filter(pk=grace.pk).update(is_legacy_personal=True)  # not converted yet
+    EmailAddress.objects.get_or_create(
+        user=grace, email="grace@outlook.com", defaults={"verified": True, "primary": True}
     )
     return [alice, grace]

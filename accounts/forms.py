@@ -31,3 +31,42 @@ class InvitationAddressForm(AccessibleForm):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+
+class ConversionStartForm(AccessibleForm):
+    name = forms.CharField(
+        label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    work_email = forms.EmailField(
+        label=_("Work email address"),
+        max_length=254,
+        help_text=_("The address your organisation gave you, not a personal one."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_work_email(self) -> str:
+        return self.cleaned_data["work_email"].strip().lower()
+
+
+class SignupCodeForm(AccessibleForm):
+    code = forms.RegexField(
+        label=_("Signup code"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        max_length=20,
+        help_text=_("The six digits in the email we sent you."),
+        error_messages={"invalid": _("Enter the six digits of the signup code.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class CountryForm(AccessibleForm):
+    country = forms.ChoiceField(
+        label=_("Country or region of your organisation"),
+        help_text=_("You cannot change this after you finish the signup process."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from django_countries import countries
+
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("Choose a country or region"))] + list(countries)

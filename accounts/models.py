@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 
 class User(AbstractUser):
@@ -15,6 +17,14 @@ class User(AbstractUser):
     identity is the linked work account (tid, oid), never the address alone."""
 
     email = models.EmailField(_("sign-in address"), max_length=254, blank=True, db_index=True)
+    is_legacy_personal = models.BooleanField(
+        _("registered with a personal Microsoft account"),
+        default=False,
+        help_text=_(
+            "A legacy user: signing in with their personal account asks them to convert to a "
+            "work account. Cleared when the conversion completes."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -129,3 +139,104 @@ class Registration(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state == self.State.PENDING
+
+
+class Conversion(models.Model):
+    """A legacy user's move from a personal Microsoft account to a work account (Flow C)."""
+
+    class State(models.TextChoices):
+        STARTED = "started", _("Waiting for the signup code")
+        CODE_VERIFIED = "code_verified", _("Signup code confirmed")
+        AWAITING_SIGN_IN = "awaiting_sign_in", _("Waiting for the work account to sign in")
+        COMPLETED = "completed", _("Converted")
+        EXPIRED = "expired", _("Expired")
+
+    ACTIVE_STATES = (State.STARTED, State.CODE_VERIFIED, State.AWAITING_SIGN_IN)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversions"
+    )
+    personal_uid = models.CharField(max_length=200, help_text=_("The personal account (oid.tid)."))
+    personal_address = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    work_email = models.EmailField(max_length=254, db_index=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.STARTED)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    work_uid = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_email"],
+                condition=models.Q(state__in=["started", "code_verified", "awaiting_sign_in"]),
+                name="one_active_conversion_per_work_email",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state__in=["started", "code_verified", "awaiting_sign_in"]),
+                name="one_active_conversion_per_user",
+            ),
+        ]
+        verbose_name = _("conversion")
+        verbose_name_plural = _("conversions")
+
+    def __str__(self) -> str:
+        return f"{self.personal_address} → {self.work_email} ({self.state})"
+
+
+class SignupCode(models.Model):
+    """A code emailed to the work address; only its keyed hash is stored."""
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("signup code")
+        verbose_name_plural = _("signup codes")
+
+    def __str__(self) -> str:
+        return f"signup code for {self.conversion_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class CountryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("An organisation's country or region cannot be changed."))
+
+    def delete(self):
+        raise ValidationError(_("An organisation's country or region cannot be removed."))
+
+
+class OrganisationCountry(models.Model):
+    """The country or region of a converted user's organisation. Written once, never changed:
+    ``save`` refuses an update, and the queryset refuses ``update`` and ``delete``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="organisation_country"
+    )
+    country = CountryField(_("country or region"))
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    objects = CountryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation country")
+        verbose_name_plural = _("organisation countries")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.country}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise ValidationError(_("An organisation's country or region cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("An organisation's country or region cannot be removed."))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from accounts.services import registration
+from accounts.services import conversion, registration
 from vlsc_portal.celery import app
 
 
@@ -8,3 +8,9 @@ from vlsc_portal.celery import app
 def expire_pending_registrations() -> int:
     """Beat: close registrations whose 48 hours are up (one bulk statement, safe to repeat)."""
     return registration.expire_pending_registrations()
+
+
+@app.task(name="accounts.tasks.expire_abandoned_conversions")
+def expire_abandoned_conversions() -> int:
+    """Beat: expire conversions left unfinished (one bulk statement, safe to repeat)."""
+    return conversion.expire_stale()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import registration, signin
+from accounts.views import conversion, registration, signin
 
 app_name = "accounts"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("register/cancel/", registration.cancel_registration, name="cancel_registration"),
     path("register/confirm/", registration.confirm_prefix, name="confirm_prefix"),
     path("register/confirm/<str:token>/", registration.confirm, name="confirm"),
+    path("convert/", conversion.start, name="convert_start"),
+    path("convert/code/", conversion.code, name="convert_code"),
+    path("convert/code/resend/", conversion.resend_code, name="convert_code_resend"),
+    path("convert/country/", conversion.country, name="convert_country"),
+    path("convert/finish/", conversion.finish, name="convert_finish"),
 ]

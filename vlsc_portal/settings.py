@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sites",
     "django.contrib.staticfiles",
+    "django_countries",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -178,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CELERY_HEARTBEAT_SECONDS", 30),
     },
     "requeue-stale-emails": {"task": "notifications.requeue_stale_emails", "schedule": 60},
+    "expire-abandoned-conversions": {
+        "task": "accounts.tasks.expire_abandoned_conversions",
+        "schedule": 300,
+    },
     "expire-pending-registrations": {
         "task": "accounts.tasks.expire_pending_registrations",
         "schedule": 60,
@@ -198,6 +203,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 20
+# The portal's public address, for links in emails sent where no request is at hand.
+PORTAL_URL = env_str("PORTAL_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "VLSC Portal <no-reply@vlsc.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -243,9 +250,20 @@ ACCOUNT_RATE_LIMITS = {
     # Portal actions limited through allauth's rate limiter (allauth.core.ratelimit.consume).
     "sign_in_start": "30/m/ip",
     "registration_resend": "1/m/key,5/d/key",
+    "signup_code_resend": "1/m/key,5/h/key",
 }
 REGISTRATION_RESEND_LIMIT_TEXT = _("once a minute and at most five times a day")
 REGISTRATION_WINDOW_HOURS = 48
+CONVERSION_WINDOW_HOURS = 24
+SIGNUP_CODE_MINUTES = 15
+SIGNUP_CODE_ATTEMPTS = 5
+SIGNUP_CODE_RESEND_LIMIT_TEXT = _("once a minute and at most five times an hour")
+# Domains of personal email: a conversion needs a work address.
+CONSUMER_EMAIL_DOMAINS = env_list(
+    "CONSUMER_EMAIL_DOMAINS",
+    ["outlook.com", "hotmail.com", "live.com", "msn.com", "gmail.com", "googlemail.com",
+     "yahoo.com", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com"],
+)
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

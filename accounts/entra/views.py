@@ -13,9 +13,11 @@ from django.views.decorators.http import require_GET
 
 from accounts.entra import client
 from accounts.entra.provider import PROVIDER_ID
-from accounts.models import SignInEvent
+from accounts.models import Conversion, SignInEvent
 from accounts.problems import PROBLEMS, problem_for
+from accounts.services import conversion as conversions
 from accounts.services import signin
+from accounts.views import conversion as conversion_views
 
 logger = logging.getLogger(__name__)
 Outcome = SignInEvent.Outcome
@@ -90,6 +92,11 @@ def callback(request: HttpRequest) -> HttpResponse:
     if signin.is_personal_account(claims):
         return _personal_account(request, claims)
 
+    if request.session.get(conversion_views.SESSION_ID):
+        problem = _complete_conversion(request, claims)
+        if problem is not None:
+            return problem
+
     sociallogin = provider.sociallogin_from_response(request, claims)
     sociallogin.state = state
     response = complete_social_login(request, sociallogin)
@@ -104,6 +111,36 @@ def callback(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _complete_conversion(request: HttpRequest, claims: dict) -> HttpResponse | None:
+    """The work account signed in at the end of a conversion: link it to the legacy user.
+    Returns a page when that cannot be done, None to go on signing in."""
+    conversion_id = request.session.get(conversion_views.SESSION_ID)
+    try:
+        conversions.complete_conversion(conversion_id=conversion_id, claims=claims)
+    except conversions.WrongWorkAccount as exc:
+        signin.record_sign_in_event(
+            request,
+            outcome=Outcome.REFUSED,
+            claims=claims,
+            detail=f"conversion expects {exc.args[0]}",
+        )
+        return render(
+            request,
+            "accounts/convert_problem.html",
+            {"kind": "wrong_account", "expected": exc.args[0]},
+            status=409,
+        )
+    except (conversions.AddressOwned, conversions.ConversionClosed, Conversion.DoesNotExist):
+        request.session.pop(conversion_views.SESSION_ID, None)
+        signin.record_sign_in_event(
+            request, outcome=Outcome.REFUSED, claims=claims, detail="conversion not completed"
+        )
+        return render(request, "accounts/convert_problem.html", {"kind": "closed"}, status=409)
+    request.session.pop(conversion_views.SESSION_ID, None)
+    request.session.pop(conversion_views.SESSION_CONTEXT, None)
+    return None
+
+
 def _personal_account(request: HttpRequest, claims: dict) -> HttpResponse:
     address = signin.sign_in_address(claims)
     owner = signin.work_account_for_personal(claims)
@@ -116,6 +153,17 @@ def _personal_account(request: HttpRequest, claims: dict) -> HttpResponse:
             detail=f"work account to use: {owner.email}",
         )
         return _problem_page(request, PROBLEMS["E06"], address=address, work_account=owner.email)
+    uid = f"{claims['oid']}.{claims['tid']}"
+    legacy_user = conversions.is_legacy_identity(uid)
+    if legacy_user is not None:
+        signin.record_sign_in_event(
+            request,
+            outcome=Outcome.PERSONAL_ACCOUNT,
+            claims=claims,
+            user=legacy_user,
+            detail="legacy user: asked to convert to a work account",
+        )
+        return conversion_views.begin(request, user=legacy_user, uid=uid, address=address)
     signin.record_sign_in_event(
         request,
         outcome=Outcome.PERSONAL_ACCOUNT,

@@ -59,3 +59,18 @@ def test_the_maildir_backend_keeps_one_file_per_message(tmp_path):
 @pytest.mark.django_db
 def test_there_are_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_the_demo_seed_is_idempotent_and_matches_the_standin_directory():
+    from allauth.socialaccount.models import SocialAccount
+
+    from accounts import demo as portal_demo
+    from entra_standin import demo as standin_demo
+
+    call_command("seed_demo", verbosity=0)
+    counts = SocialAccount.objects.count()
+    call_command("seed_demo", verbosity=0)
+    assert SocialAccount.objects.count() == counts
+    for name in ("CONTOSO_TID", "ALICE_OID", "ALICE_MSA_OID", "GRACE_MSA_OID"):
+        assert getattr(portal_demo, name) == getattr(standin_demo, name)

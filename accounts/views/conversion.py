@@ -1,0 +1,227 @@
+"""Flow C pages: a legacy personal-account user converts to a work account. The conversion
+context (which legacy user, which personal identity) is put in the session by the sign-in
+callback; nobody is signed in until the work account signs in at the end."""
+
+from __future__ import annotations
+
+from allauth.core import ratelimit
+from allauth.socialaccount.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.entra.provider import PROVIDER_ID
+from accounts.forms import ConversionStartForm, CountryForm, SignupCodeForm
+from accounts.models import Conversion, User
+from accounts.services import conversion as conversions
+
+SESSION_CONTEXT = "conversion"
+SESSION_ID = "conversion_id"
+STEP_URLS = {
+    Conversion.State.STARTED: "accounts:convert_code",
+    Conversion.State.CODE_VERIFIED: "accounts:convert_country",
+    Conversion.State.AWAITING_SIGN_IN: "accounts:convert_finish",
+}
+
+
+def begin(request: HttpRequest, *, user: User, uid: str, address: str) -> HttpResponse:
+    """Called by the sign-in callback for a legacy personal account."""
+    request.session[SESSION_CONTEXT] = {"user": user.pk, "uid": uid, "address": address}
+    request.session.pop(SESSION_ID, None)
+    return redirect("accounts:convert_start")
+
+
+def _no_context(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/convert_problem.html", {"kind": "no_context"}, status=403)
+
+
+def _closed(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_ID, None)
+    return render(request, "accounts/convert_problem.html", {"kind": "closed"}, status=410)
+
+
+def _current(request: HttpRequest, state: str) -> Conversion | HttpResponse:
+    """The session's conversion if it is at ``state``; otherwise the page to show instead."""
+    context = request.session.get(SESSION_CONTEXT)
+    conversion_id = request.session.get(SESSION_ID)
+    if not context or not conversion_id:
+        return _no_context(request)
+    conversion = Conversion.objects.filter(pk=conversion_id, user_id=context["user"]).first()
+    if conversion is None or conversion.state not in STEP_URLS:
+        return _closed(request)
+    if conversion.state != state:
+        return redirect(STEP_URLS[conversion.state])
+    return conversion
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest) -> HttpResponse:
+    context = request.session.get(SESSION_CONTEXT)
+    if not context:
+        return _no_context(request)
+    user = User.objects.filter(pk=context["user"], is_legacy_personal=True).first()
+    if user is None:
+        return _closed(request)
+    form = ConversionStartForm(request.POST or None, initial={"name": user.get_full_name()})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                conversion = conversions.start_conversion(
+                    user=user,
+                    personal_uid=context["uid"],
+                    personal_address=context["address"],
+                    name=form.cleaned_data["name"],
+                    work_email=form.cleaned_data["work_email"],
+                )
+            except conversions.ConsumerDomain:
+                form.add_error(
+                    "work_email",
+                    _(
+                        "This is a personal email address. Enter the work address your "
+                        "organisation gave you."
+                    ),
+                )
+            except conversions.AddressOwned:
+                status = 409
+                form.add_error(
+                    "work_email",
+                    _(
+                        "This address already belongs to another user of the portal. Use your own "
+                        "work address, or contact support."
+                    ),
+                )
+            except conversions.ConversionInProgress:
+                status = 409
+                form.add_error(
+                    "work_email",
+                    _(
+                        "Another conversion is already using this address. Try again later, or "
+                        "contact support."
+                    ),
+                )
+            else:
+                request.session[SESSION_ID] = conversion.pk
+                return redirect("accounts:convert_code")
+            form._describe_fields()
+    return render(
+        request,
+        "accounts/convert_start.html",
+        {"form": form, "personal_address": context["address"]},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def code(request: HttpRequest) -> HttpResponse:
+    conversion = _current(request, Conversion.State.STARTED)
+    if not isinstance(conversion, Conversion):
+        return conversion
+    form = SignupCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                conversions.verify_code(conversion=conversion, code=form.cleaned_data["code"])
+            except conversions.WrongCode as exc:
+                form.add_error(
+                    "code",
+                    _("That code is not right. You can try %(left)s more time(s).")
+                    % {"left": exc.attempts_left},
+                )
+            except conversions.TooManyAttempts:
+                status = 429
+                form.add_error("code", _("Too many wrong tries. Ask for a new code below."))
+            except conversions.CodeExpired:
+                status = 410
+                form.add_error(
+                    "code", _("This code has expired or was replaced. Ask for a new code below.")
+                )
+            except conversions.ConversionClosed:
+                return _closed(request)
+            else:
+                return redirect("accounts:convert_country")
+            form._describe_fields()
+    latest = conversion.codes.first()
+    return render(
+        request,
+        "accounts/convert_code.html",
+        {
+            "form": form,
+            "conversion": conversion,
+            "code_expires_at": latest.expires_at if latest else None,
+            "resend_limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def resend_code(request: HttpRequest) -> HttpResponse:
+    conversion = _current(request, Conversion.State.STARTED)
+    if not isinstance(conversion, Conversion):
+        return conversion
+    key = f"conversion:{conversion.pk}:{conversion.created_at.timestamp()}"
+    if not ratelimit.consume(request, action="signup_code_resend", key=key):
+        messages.error(
+            request,
+            _("You have asked for codes too often. You can ask %(limit)s.")
+            % {"limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT},
+        )
+        return render(
+            request,
+            "accounts/convert_code.html",
+            {
+                "form": SignupCodeForm(),
+                "conversion": conversion,
+                "code_expires_at": conversion.codes.first().expires_at,
+                "resend_limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT,
+            },
+            status=429,
+        )
+    conversions.send_code(conversion)
+    messages.success(request, _("We sent a new signup code. Earlier codes no longer work."))
+    return redirect("accounts:convert_code")
+
+
+def _country_guess(request: HttpRequest) -> str:
+    language = request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(",")[0]
+    _lang, _sep, region = language.partition("-")
+    return region.upper() if len(region) == 2 else ""
+
+
+@require_http_methods(["GET", "POST"])
+def country(request: HttpRequest) -> HttpResponse:
+    conversion = _current(request, Conversion.State.CODE_VERIFIED)
+    if not isinstance(conversion, Conversion):
+        return conversion
+    form = CountryForm(request.POST or None, initial={"country": _country_guess(request)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversions.confirm_country(conversion=conversion, country=form.cleaned_data["country"])
+        except conversions.ConversionClosed:
+            return _closed(request)
+        return redirect("accounts:convert_finish")
+    return render(
+        request,
+        "accounts/convert_country.html",
+        {"form": form, "conversion": conversion},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def finish(request: HttpRequest) -> HttpResponse:
+    """The last step: sign in with the work account; the callback completes the conversion."""
+    conversion = _current(request, Conversion.State.AWAITING_SIGN_IN)
+    if not isinstance(conversion, Conversion):
+        return conversion
+    if request.method == "POST":
+        provider = get_adapter().get_provider(request, PROVIDER_ID)
+        return provider.redirect(request, "login", login_hint=conversion.work_email, prompt="login")
+    return render(request, "accounts/convert_finish.html", {"conversion": conversion})

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import PermissionGrant
+
+agreement_number_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$",
+    _("Enter an agreement number of 3 to 32 letters, digits and hyphens, as on your agreement."),
+)
+
+
+class AccessRequestForm(forms.Form):
+    agreement_number = forms.CharField(
+        label=_("Agreement number"),
+        max_length=32,
+        help_text=_("The enrollment or authorization number, as on your agreement."),
+        validators=[agreement_number_validator],
+    )
+    kind = forms.ChoiceField(
+        label=_("Permission you need"),
+        choices=PermissionGrant.Kind.choices,
+        initial=PermissionGrant.Kind.LICENSING_INFO_VIEWER,
+    )
+    email = forms.ChoiceField(
+        label=_("Address to give the permission to"),
+        help_text=_("One of your verified addresses."),
+    )
+    reason = forms.CharField(
+        label=_("Why you need it (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, emails: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].choices = [(e, e) for e in emails]
+        if emails:
+            self.fields["email"].initial = emails[0]
+        for name, field in self.fields.items():
+            described = [f"id_{name}-help"] if field.help_text else []
+            if described:
+                field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.fields["email"].choices:
+            raise forms.ValidationError(
+                _(
+                    "You have no verified address yet. Finish registering your invitation "
+                    "address first, then ask for access."
+                )
+            )
+        return cleaned

@@ -1,0 +1,310 @@
+"""Volume-licensing agreements, the people named on them (contacts), the permissions
+administrators give (grants), requests for access, invitations and the audit trail.
+
+Every address column is stored lower case: access is matched on the user's verified addresses,
+which ``accounts.selectors.verified_emails`` returns lower case.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+def _lower(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+class Agreement(models.Model):
+    class Program(models.TextChoices):
+        VOLUME_LICENSE_AGREEMENT = "vla", _("Volume License Agreement")
+        OPEN_LICENSE_ORDER = "open", _("Open License Order")
+        OPEN_VALUE = "open_value", _("Open Value")
+        ENTERPRISE_AGREEMENT = "ea", _("Enterprise Agreement")
+        SELECT_PLUS = "select_plus", _("Select Plus")
+        MPSA = "mpsa", _("Microsoft Products and Services Agreement")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        TERMINATED = "terminated", _("Terminated")
+
+    number = models.CharField(
+        _("agreement number"),
+        max_length=32,
+        unique=True,
+        help_text=_("The enrollment or authorization number."),
+    )
+    program = models.CharField(_("program"), max_length=20, choices=Program.choices)
+    customer = models.CharField(_("customer"), max_length=200)
+    reseller = models.CharField(_("reseller"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="agreement_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.customer})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.number = (self.number or "").strip().upper()
+        super().save(*args, **kwargs)
+
+
+class AgreementContact(models.Model):
+    """A person named on the agreement's legal form (way 1 of the FAQ)."""
+
+    class Role(models.TextChoices):
+        PRIMARY_CONTACT = "primary_contact", _("Primary Contact")
+        NOTICES_CORRESPONDENT = "notices_correspondent", _("Notices Correspondent")
+        ONLINE_ADMINISTRATOR = "online_administrator", _("Online Administrator")
+        SOFTWARE_ASSURANCE_MANAGER = "software_assurance_manager", _("Software Assurance Manager")
+        ONLINE_SERVICES_MANAGER = "online_services_manager", _("Online Services Manager")
+        SUBSCRIPTIONS_MANAGER = "subscriptions_manager", _("Subscriptions Manager")
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("agreement")
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("email address"), max_length=254, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement__number", "role", "email"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "role", "email"], name="contact_unique_role_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.email}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = _lower(self.email)
+        super().save(*args, **kwargs)
+
+
+class PermissionGrant(models.Model):
+    """A permission an administrator assigned to an address (way 2 of the FAQ)."""
+
+    class Kind(models.TextChoices):
+        ADMINISTRATOR = "administrator", _("Administrator")
+        LICENSING_INFO_VIEWER = "licensing_info_viewer", _("Licensing Info Viewer")
+        DOWNLOADS = "downloads", _("Downloads")
+        PRODUCT_KEYS = "product_keys", _("Product Keys")
+        SOFTWARE_ASSURANCE_MANAGER = "software_assurance_manager", _("Software Assurance Manager")
+        ONLINE_SERVICES_MANAGER = "online_services_manager", _("Online Services Manager")
+        SUBSCRIPTIONS_MANAGER = "subscriptions_manager", _("Subscriptions Manager")
+
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="permissions",
+        verbose_name=_("agreement"),
+    )
+    email = models.EmailField(_("email address"), max_length=254, db_index=True)
+    kind = models.CharField(_("permission"), max_length=32, choices=Kind.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement__number", "email", "kind"]
+        verbose_name = _("permission")
+        verbose_name_plural = _("permissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "email", "kind"], name="permission_unique_kind_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.email}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = _lower(self.email)
+        super().save(*args, **kwargs)
+
+
+class Invitation(models.Model):
+    """The welcome email an address was sent for an agreement: its state for administrators."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("agreement")
+    )
+    email = models.EmailField(_("email address"), max_length=254)
+    first_sent_at = models.DateTimeField(_("first sent"))
+    last_sent_at = models.DateTimeField(_("last sent"))
+    times_sent = models.PositiveSmallIntegerField(_("times sent"), default=1)
+
+    class Meta:
+        ordering = ["agreement__number", "email"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "email"], name="invitation_one_per_address_and_agreement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.number}: {self.email}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = _lower(self.email)
+        super().save(*args, **kwargs)
+
+
+class AccessRequest(models.Model):
+    """A signed-in user asks for access to an agreement by its number."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DENIED = "denied", _("Denied")
+        UNMATCHED = "unmatched", _("No such agreement")
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="access_requests",
+        verbose_name=_("requester"),
+    )
+    email = models.EmailField(
+        _("requester's address"),
+        max_length=254,
+        help_text=_("The verified address the permission is granted to if accepted."),
+    )
+    agreement_number = models.CharField(_("agreement number as typed"), max_length=32)
+    agreement = models.ForeignKey(
+        Agreement,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="access_requests",
+        verbose_name=_("agreement"),
+    )
+    kind = models.CharField(
+        _("permission asked for"), max_length=32, choices=PermissionGrant.Kind.choices
+    )
+    reason = models.TextField(_("reason"), max_length=1000, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    needs_support = models.BooleanField(
+        _("needs support"),
+        default=False,
+        help_text=_("The agreement had no active administrator: support handles the request."),
+    )
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_message = models.TextField(_("message to the requester"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "agreement_number"],
+                condition=Q(state="pending"),
+                name="access_request_one_pending_per_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "unmatched"]) | Q(decided_at__isnull=False),
+                name="access_request_decided_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["needs_support", "state"], name="access_request_support")]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_number}: {self.email} ({self.state})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = _lower(self.email)
+        super().save(*args, **kwargs)
+
+
+class AuditEvent(models.Model):
+    """Who did what to which agreement, when. Written by services only; read-only in the admin."""
+
+    class Action(models.TextChoices):
+        CONTACT_ADDED = "contact_added", _("Contact added")
+        CONTACT_CHANGED = "contact_changed", _("Contact changed")
+        CONTACT_REMOVED = "contact_removed", _("Contact removed")
+        PERMISSION_GRANTED = "permission_granted", _("Permission granted")
+        PERMISSION_CHANGED = "permission_changed", _("Permission changed")
+        PERMISSION_REMOVED = "permission_removed", _("Permission removed")
+        INVITATION_RESENT = "invitation_resent", _("Invitation resent")
+        ACCESS_REQUESTED = "access_requested", _("Access requested")
+        ACCESS_ACCEPTED = "access_accepted", _("Access request accepted")
+        ACCESS_DENIED = "access_denied", _("Access request denied")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_email = models.EmailField(_("who (address)"), max_length=254, blank=True)
+    action = models.CharField(_("what"), max_length=24, choices=Action.choices)
+    agreement = models.ForeignKey(
+        Agreement,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        verbose_name=_("agreement"),
+    )
+    agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)
+    subject_email = models.EmailField(_("address concerned"), max_length=254, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.agreement_number}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.subject_email = _lower(self.subject_email)
+        self.actor_email = _lower(self.actor_email)
+        super().save(*args, **kwargs)

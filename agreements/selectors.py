@@ -1,0 +1,261 @@
+"""Reads about agreements. Access (contact roles ∪ permission grants, matched on the user's
+verified addresses) is computed here once; the dashboard, agreement pages and the admin use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.selectors import verified_emails
+from agreements.models import (
+    AccessRequest,
+    Agreement,
+    AgreementContact,
+    AuditEvent,
+    Invitation,
+    PermissionGrant,
+)
+from agreements.roles import KIND_ALLOWS, KIND_ORDER, ROLE_PERMISSIONS, kinds_for
+
+Role = AgreementContact.Role
+Kind = PermissionGrant.Kind
+INVITATION_VALID_FOR = timedelta(days=30)
+
+
+@dataclass
+class AgreementAccess:
+    """One agreement a user may reach, and through what."""
+
+    agreement: Agreement
+    roles: set[str] = field(default_factory=set)
+    grants: set[str] = field(default_factory=set)
+
+    @property
+    def kinds(self) -> list[str]:
+        return kinds_for(roles=self.roles, grants=self.grants)
+
+    @property
+    def role_labels(self) -> list[str]:
+        order = {value: i for i, value in enumerate(Role.values)}
+        return [str(Role(r).label) for r in sorted(self.roles, key=order.__getitem__)]
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return [str(Kind(k).label) for k in self.kinds]
+
+    @property
+    def may(self) -> list[str]:
+        return [str(KIND_ALLOWS[k]) for k in self.kinds]
+
+    @property
+    def is_administrator(self) -> bool:
+        return Kind.ADMINISTRATOR in self.kinds
+
+
+def _access_by_agreement(*, emails: list[str], agreements: QuerySet | None = None) -> dict:
+    """Two queries whatever the data size: the contacts and the grants on these addresses."""
+    rows: dict[int, AgreementAccess] = {}
+    if not emails:
+        return rows
+    contacts = AgreementContact.objects.filter(email__in=emails).select_related("agreement")
+    grants = PermissionGrant.objects.filter(email__in=emails).select_related("agreement")
+    if agreements is not None:
+        contacts = contacts.filter(agreement__in=agreements)
+        grants = grants.filter(agreement__in=agreements)
+    for contact in contacts:
+        row = rows.setdefault(contact.agreement_id, AgreementAccess(contact.agreement))
+        row.roles.add(contact.role)
+    for grant in grants:
+        row = rows.setdefault(grant.agreement_id, AgreementAccess(grant.agreement))
+        row.grants.add(grant.kind)
+    return rows
+
+
+def user_access(*, user: User) -> list[AgreementAccess]:
+    """Every agreement the user may reach, by agreement number; three queries in all."""
+    rows = _access_by_agreement(emails=verified_emails(user=user))
+    return sorted(rows.values(), key=lambda row: row.agreement.number)
+
+
+def dashboard_rows(*, user: User) -> list[AgreementAccess]:
+    """What the dashboard shows: each agreement with the user's roles, kinds and what they may
+    do (``agreements/_dashboard.html`` renders it as ``agreement_rows``)."""
+    return user_access(user=user)
+
+
+def agreement_access(*, user: User, number: str) -> AgreementAccess | None:
+    """The user's access to one agreement, or None (also when no such agreement exists)."""
+    emails = verified_emails(user=user)
+    agreements = Agreement.objects.filter(number=(number or "").strip().upper())
+    rows = _access_by_agreement(emails=emails, agreements=agreements)
+    return next(iter(rows.values()), None)
+
+
+ADMIN_ROLES = [role for role, kinds in ROLE_PERMISSIONS.items() if Kind.ADMINISTRATOR in kinds]
+
+
+def administered_agreement_ids(*, emails: list[str]) -> QuerySet:
+    grants = PermissionGrant.objects.filter(email__in=emails, kind=Kind.ADMINISTRATOR)
+    contacts = AgreementContact.objects.filter(email__in=emails, role__in=ADMIN_ROLES)
+    return Agreement.objects.filter(
+        Q(pk__in=grants.values("agreement_id")) | Q(pk__in=contacts.values("agreement_id"))
+    ).values("pk")
+
+
+def agreements_administered_by(*, user: User) -> QuerySet[Agreement]:
+    """What a VLSC administrator sees in the admin: agreements where one of their verified
+    addresses holds Administrator (by grant or by contact role). Superusers see all."""
+    if user.is_superuser:
+        return Agreement.objects.all()
+    emails = verified_emails(user=user)
+    if not emails or not user.is_active:
+        return Agreement.objects.none()
+    return Agreement.objects.filter(pk__in=administered_agreement_ids(emails=emails))
+
+
+def is_vlsc_administrator(*, user: User) -> bool:
+    emails = verified_emails(user=user)
+    return bool(emails) and administered_agreement_ids(emails=emails).exists()
+
+
+def contacts_visible_to(*, user: User) -> QuerySet[AgreementContact]:
+    qs = AgreementContact.objects.select_related("agreement")
+    if user.is_superuser:
+        return qs
+    return qs.filter(agreement__in=agreements_administered_by(user=user))
+
+
+def permissions_visible_to(*, user: User) -> QuerySet[PermissionGrant]:
+    qs = PermissionGrant.objects.select_related("agreement", "granted_by")
+    if user.is_superuser:
+        return qs
+    return qs.filter(agreement__in=agreements_administered_by(user=user))
+
+
+def invitations_visible_to(*, user: User) -> QuerySet[Invitation]:
+    qs = Invitation.objects.select_related("agreement")
+    if user.is_superuser:
+        return qs
+    return qs.filter(agreement__in=agreements_administered_by(user=user))
+
+
+def access_requests_visible_to(*, user: User) -> QuerySet[AccessRequest]:
+    qs = AccessRequest.objects.select_related("agreement", "requester", "decided_by")
+    if user.is_superuser:
+        return qs
+    return qs.filter(agreement__in=agreements_administered_by(user=user))
+
+
+def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("agreement", "actor")
+    if user.is_superuser:
+        return qs
+    return qs.filter(agreement__in=agreements_administered_by(user=user))
+
+
+def administrator_emails(*, agreement: Agreement) -> set[str]:
+    """Addresses holding Administrator on the agreement, by grant or by contact role."""
+    grants = PermissionGrant.objects.filter(agreement=agreement, kind=Kind.ADMINISTRATOR)
+    contacts = AgreementContact.objects.filter(agreement=agreement, role__in=ADMIN_ROLES)
+    return set(grants.values_list("email", flat=True)) | set(
+        contacts.values_list("email", flat=True)
+    )
+
+
+def _verified_owners(emails: list[str]) -> dict[str, User]:
+    rows = (
+        EmailAddress.objects.annotate(address=Lower("email"))
+        .filter(address__in=emails, verified=True)
+        .select_related("user")
+    )
+    return {row.address: row.user for row in rows}
+
+
+def has_active_administrator(*, agreement: Agreement) -> bool:
+    """Someone can decide: an administrator address verified by an active user."""
+    owners = _verified_owners(sorted(administrator_emails(agreement=agreement)))
+    return any(user.is_active for user in owners.values())
+
+
+def users_with_address(*, email: str) -> list[User]:
+    return list(
+        User.objects.filter(
+            pk__in=EmailAddress.objects.annotate(address=Lower("email"))
+            .filter(address=email.lower(), verified=True)
+            .values("user_id")
+        )
+    )
+
+
+class InvitedState:
+    SENT = _("Invitation sent")
+    EXPIRED = _("Invitation expired")
+    REGISTERED = _("Registered")
+    ACTIVE = _("Active")
+    NOT_INVITED = _("Not invited")
+
+
+@dataclass
+class InvitedAddress:
+    email: str
+    roles: list[str]
+    kinds: list[str]
+    state: str
+    invitation: Invitation | None
+    last_sent_at: datetime | None
+
+
+def invited_addresses(*, agreement: Agreement, now: datetime | None = None) -> list[InvitedAddress]:
+    """Each address with access to the agreement and its state: invitation sent, invitation
+    expired (not registered within INVITATION_VALID_FOR), registered (the address is verified
+    by a user who has not signed in since the invitation) or active (signed in since).
+    Four queries whatever the number of addresses."""
+    now = now or timezone.now()
+    roles: dict[str, set[str]] = {}
+    kinds: dict[str, set[str]] = {}
+    for email, role in AgreementContact.objects.filter(agreement=agreement).values_list(
+        "email", "role"
+    ):
+        roles.setdefault(email, set()).add(role)
+    for email, kind in PermissionGrant.objects.filter(agreement=agreement).values_list(
+        "email", "kind"
+    ):
+        kinds.setdefault(email, set()).add(kind)
+    emails = sorted(set(roles) | set(kinds))
+    invitations = {i.email: i for i in Invitation.objects.filter(agreement=agreement)}
+    owners = _verified_owners(emails)
+    rows = []
+    for email in emails:
+        invitation = invitations.get(email)
+        owner = owners.get(email)
+        sent = invitation.first_sent_at if invitation else None
+        if owner is not None and owner.last_login and (sent is None or owner.last_login >= sent):
+            state = InvitedState.ACTIVE
+        elif owner is not None:
+            state = InvitedState.REGISTERED
+        elif invitation is None:
+            state = InvitedState.NOT_INVITED
+        elif invitation.last_sent_at + INVITATION_VALID_FOR < now:
+            state = InvitedState.EXPIRED
+        else:
+            state = InvitedState.SENT
+        rows.append(
+            InvitedAddress(
+                email=email,
+                roles=[Role(r).label for r in sorted(roles.get(email, ()))],
+                kinds=[
+                    Kind(k).label for k in sorted(kinds.get(email, ()), key=KIND_ORDER.__getitem__)
+                ],
+                state=str(state),
+                invitation=invitation,
+                last_sent_at=invitation.last_sent_at if invitation else None,
+            )
+        )
+    return rows

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from agreements import views
+
+app_name = "agreements"
+
+urlpatterns = [
+    path("agreements/request-access/", views.request_access, name="request_access"),
+    path("agreements/request-access/sent/", views.request_sent, name="request_sent"),
+    path("agreements/<str:number>/", views.agreement_detail, name="detail"),
+]

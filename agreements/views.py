@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.selectors import verified_emails
+from agreements import selectors, services
+from agreements.forms import AccessRequestForm
+from agreements.roles import KIND_ALLOWS
+
+ACCESS_REQUESTS_PER_HOUR = 5
+
+
+@login_required
+@require_GET
+def agreement_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """What the user may do on one agreement; an administrator also sees its users and their
+    states. No access (or no such agreement) is a 404 that says neither."""
+    access = selectors.agreement_access(user=request.user, number=number)
+    if access is None:
+        return render(request, "agreements/not_found.html", status=404)
+    invited = (
+        selectors.invited_addresses(agreement=access.agreement) if access.is_administrator else []
+    )
+    allows = [
+        (label, str(KIND_ALLOWS[kind]))
+        for kind, label in zip(access.kinds, access.kind_labels, strict=True)
+    ]
+    return render(
+        request,
+        "agreements/detail.html",
+        {"access": access, "agreement": access.agreement, "allows": allows, "invited": invited},
+    )
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    """A fixed one-hour window per user in the shared cache (every web process sees it)."""
+    key = f"agreements:access-request:{request.user.pk}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > ACCESS_REQUESTS_PER_HOUR
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_access(request: HttpRequest) -> HttpResponse:
+    """Ask for access by agreement number. The answer is the same whether or not the number
+    exists, and never names the administrators."""
+    emails = verified_emails(user=request.user)
+    form = AccessRequestForm(request.POST or None, emails=emails)
+    if request.method == "POST" and form.is_valid():
+        if _rate_limited(request):
+            return render(request, "agreements/rate_limited.html", status=429)
+        services.request_access(
+            requester=request.user,
+            email=form.cleaned_data["email"],
+            agreement_number=form.cleaned_data["agreement_number"],
+            kind=form.cleaned_data["kind"],
+            reason=form.cleaned_data["reason"],
+        )
+        return redirect("agreements:request_sent")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "agreements/request_access.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def request_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "agreements/request_sent.html")
+
+
+@require_http_methods(["GET", "POST"])
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin has no password sign-in: anonymous visitors go through the work-account
+    sign-in and come back; signed-in people without admin access get 403."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = ""
+    next_url = next_url or reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:sign_in')}?{urlencode({'next': next_url})}")
+    services.sync_staff_access(user=request.user)
+    if not (request.user.is_active and request.user.is_staff):
+        raise PermissionDenied
+    return redirect(next_url)

@@ -1,0 +1,165 @@
+"""Access requests: private answers, rate limit, decisions in the admin, routing to support."""
+
+from __future__ import annotations
+
+import pytest
+
+from agreements import services
+from agreements.models import AccessRequest, AuditEvent, PermissionGrant
+from agreements.views import ACCESS_REQUESTS_PER_HOUR
+from notifications.models import OutboundEmail
+from tests.agreements.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+Kind = PermissionGrant.Kind
+
+
+@pytest.fixture
+def requester(client):
+    user = make_user("harry@woodgrove.com")
+    client.force_login(user)
+    return user
+
+
+def ask(client, number, **extra):
+    data = {
+        "agreement_number": number,
+        "kind": Kind.LICENSING_INFO_VIEWER,
+        "email": "harry@woodgrove.com",
+    }
+    data.update(extra)
+    return client.post("/agreements/request-access/", data)
+
+
+def test_the_answer_is_the_same_whether_or_not_the_number_exists(
+    client, requester, contoso, administrator
+):
+    known = ask(client, "V1234567")
+    unknown = ask(client, "Z9999999")
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    page = client.get(known["Location"]).content.decode()
+    assert "admin@contoso.com" not in page and "V1234567" not in page
+    pending = AccessRequest.objects.get(agreement_number="V1234567")
+    assert pending.state == AccessRequest.State.PENDING and not pending.needs_support
+    assert (
+        AccessRequest.objects.get(agreement_number="Z9999999").state
+        == AccessRequest.State.UNMATCHED
+    )
+    assert not OutboundEmail.objects.exists()  # nothing emailed that could differ
+
+
+def test_it_is_rate_limited(client, requester):
+    for i in range(ACCESS_REQUESTS_PER_HOUR):
+        assert ask(client, f"Z{i:07d}").status_code == 302
+    response = ask(client, "Z7654321")
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"agreement_number": ""},
+        {"agreement_number": "<script>"},
+        {"agreement_number": "x" * 500},
+        {"kind": "root"},
+        {"email": "someone-else@contoso.com"},
+        {"agreement_number": "V1234567\x00"},
+    ],
+)
+def test_bad_input_is_a_400_with_a_message(client, requester, data):
+    response = ask(client, "V1234567", **data)
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+    assert not AccessRequest.objects.exists()
+
+
+def test_without_a_verified_address_the_form_explains(client):
+    user = make_user("new@contoso.com", verified=False)
+    client.force_login(user)
+    response = ask(client, "V1234567", email="new@contoso.com")
+    assert response.status_code == 400
+    assert "no verified address" in response.content.decode()
+
+
+def test_no_active_administrator_routes_to_support(client, requester, fabrikam):
+    ask(client, "O8880202")
+    assert AccessRequest.objects.get().needs_support
+
+
+def test_the_administrator_accepts_in_the_admin_and_the_requester_is_emailed(
+    client, requester, contoso, administrator, vlsc_admin_client
+):
+    services.request_access(
+        requester=requester,
+        email="harry@woodgrove.com",
+        agreement_number="v1234567",
+        kind=Kind.DOWNLOADS,
+    )
+    request = AccessRequest.objects.get()
+    response = vlsc_admin_client.post(
+        f"/admin/agreements/accessrequest/{request.pk}/change/",
+        {"decision": "accept", "decision_message": "Welcome aboard"},
+        follow=True,
+    )
+    assert "accepted and the requester was emailed" in response.content.decode()
+    request.refresh_from_db()
+    assert request.state == AccessRequest.State.ACCEPTED and request.decided_by == administrator
+    assert PermissionGrant.objects.filter(
+        agreement=contoso, email="harry@woodgrove.com", kind=Kind.DOWNLOADS
+    ).exists()
+    decision = OutboundEmail.objects.get(kind="access_request_decision")
+    assert decision.to == "harry@woodgrove.com" and "Welcome aboard" in decision.body
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ACCESS_ACCEPTED).exists()
+    with pytest.raises(services.RequestAlreadyDecided):
+        services.access_request_decide(access_request=request, actor=administrator, accept=False)
+
+
+def test_the_administrator_denies_with_a_message(
+    client, requester, contoso, administrator, vlsc_admin_client
+):
+    services.request_access(
+        requester=requester,
+        email="harry@woodgrove.com",
+        agreement_number="V1234567",
+        kind=Kind.DOWNLOADS,
+    )
+    request = AccessRequest.objects.get()
+    vlsc_admin_client.post(
+        f"/admin/agreements/accessrequest/{request.pk}/change/",
+        {"decision": "deny", "decision_message": "Not our company"},
+    )
+    request.refresh_from_db()
+    assert request.state == AccessRequest.State.DENIED
+    assert not PermissionGrant.objects.filter(email="harry@woodgrove.com").exists()
+    assert "declined" in OutboundEmail.objects.get(kind="access_request_decision").subject
+
+
+def test_administrators_do_not_see_requests_for_other_agreements(
+    client, requester, contoso, fabrikam, administrator, vlsc_admin_client
+):
+    services.request_access(
+        requester=requester,
+        email="harry@woodgrove.com",
+        agreement_number="O8880202",
+        kind=Kind.DOWNLOADS,
+    )
+    request = AccessRequest.objects.get()
+    assert (
+        vlsc_admin_client.get("/admin/agreements/accessrequest/").content.decode().count("O8880202")
+        == 0
+    )
+    vlsc_admin_client.post(
+        f"/admin/agreements/accessrequest/{request.pk}/change/", {"decision": "accept"}
+    )
+    request.refresh_from_db()
+    assert request.state == AccessRequest.State.PENDING
+
+
+def test_repeating_a_pending_request_does_not_duplicate_it(
+    client, requester, contoso, administrator
+):
+    ask(client, "V1234567")
+    ask(client, "v1234567")
+    assert AccessRequest.objects.count() == 1

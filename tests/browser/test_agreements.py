@@ -1,0 +1,111 @@
+"""Agreements in Chromium: alice sees hers; admin@contoso.com grants a permission in the admin,
+the welcome email reaches the dev mailbox, and Fabrikam's agreement stays out of reach."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.demo import seed_demo_users
+from agreements.demo import seed_demo_agreements
+from agreements.models import Agreement, PermissionGrant
+from tests.browser.test_sign_in import sign_in_at_standin, start_sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def register(page: Page, axe, email: str) -> None:
+    """The first sign-in's registration step: the same address registers at once."""
+    expect(page.get_by_role("heading", name="Register your invitation address")).to_be_visible()
+    field = page.get_by_label(
+        "Business email address where you received the invitation to register"
+    )
+    expect(field).to_have_value(email)
+    axe(page)
+    page.get_by_role("button", name="Register").click()
+
+
+def sign_in(page: Page, live_server, axe, email: str) -> None:
+    start_sign_in(page, live_server, axe, email)
+    sign_in_at_standin(page, axe)
+    register(page, axe, email)
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+
+def test_alice_sees_her_agreements_and_what_she_may_do(live_server, entra, page, axe):
+    seed_demo_users()
+    seed_demo_agreements()
+    sign_in(page, live_server, axe, "alice@contoso.com")
+    page.goto(live_server.url + "/agreements/V1234567/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agreement V1234567")
+    table = page.get_by_role(
+        "table", name="Your permissions on this agreement and what each allows"
+    )
+    expect(table).to_contain_text("Product Keys")
+    expect(page.get_by_text("Primary Contact")).to_be_visible()
+    axe(page)
+    page.goto(live_server.url + "/agreements/O8880202/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agreement not available")
+    axe(page)
+    page.goto(live_server.url + "/agreements/request-access/")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+    axe(page)
+    page.get_by_label("Agreement number").fill("O8880202")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
+    axe(page)
+
+
+def test_admin_grants_product_keys_and_cannot_reach_fabrikam(
+    live_server, entra, celery_worker, page, axe
+):
+    seed_demo_users()
+    seed_demo_agreements()
+    contoso = Agreement.objects.get(number="V1234567")
+    fabrikam = Agreement.objects.get(number="O8880202")
+
+    sign_in(page, live_server, axe, "admin@contoso.com")
+    page.goto(live_server.url + "/admin/")
+    expect(page.get_by_role("link", name="Permissions", exact=True)).to_be_visible()
+    axe(page)
+
+    page.goto(live_server.url + "/admin/agreements/permissiongrant/add/")
+    axe(page)
+    page.get_by_label("Agreement").select_option(label=str(contoso))
+    page.get_by_label("Email address").fill("keys.new@contoso.com")
+    page.get_by_label("Permission").select_option(label="Product Keys")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert PermissionGrant.objects.filter(
+        agreement=contoso, email="keys.new@contoso.com", kind="product_keys"
+    ).exists()
+
+    page.goto(entra.http_url + "/mailbox/")
+    subject = "You have been given access to agreement V1234567 in the VLSC"
+    for _ in range(20):
+        if page.get_by_text(subject).count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.get_by_text(subject).first).to_be_visible()
+
+    # Fabrikam: not by search, not by URL, not by a crafted POST.
+    page.goto(live_server.url + "/admin/agreements/agreement/?q=Fabrikam")
+    expect(page.get_by_text("0 results")).to_be_visible()
+    axe(page)
+    page.goto(live_server.url + f"/admin/agreements/agreement/{fabrikam.pk}/change/")
+    expect(page).to_have_url(live_server.url + "/admin/")
+    page.goto(live_server.url + "/admin/agreements/permissiongrant/add/")
+    page.evaluate(
+        """(pk) => { const s = document.querySelector('#id_agreement');
+                     s.add(new Option('forged', pk)); s.value = String(pk); }""",
+        fabrikam.pk,
+    )
+    page.get_by_label("Email address").fill("mallory@contoso.com")
+    page.get_by_label("Permission").select_option(label="Administrator")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errorlist")).to_contain_text("Select a valid choice")
+    assert not PermissionGrant.objects.filter(email="mallory@contoso.com").exists()

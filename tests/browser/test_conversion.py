@@ -1,0 +1,87 @@
+"""Flow C in Chromium: grace converts her personal account to grace@litware.com, reading the
+signup code in the dev mailbox; later her personal account gets E06."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.demo import seed_demo_users
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page: Page, live_server, email: str, password: str = "Passw0rd!") -> None:
+    page.goto(live_server.url + "/sign-in/")
+    page.get_by_label("Business email address").fill(email)
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_grace_converts_to_her_work_account_then_her_personal_one_gets_e06(
+    live_server, entra, celery_worker, page, axe
+):
+    seed_demo_users()
+    sign_in(page, live_server, "grace@outlook.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Convert your user ID to a work account"
+    )
+    axe(page)
+    page.get_by_label("Work email address").fill("grace@gmail.com")
+    page.get_by_role("button", name="Send me a signup code").click()
+    expect(page.get_by_role("alert")).to_contain_text("personal email address")
+    axe(page)
+    page.get_by_label("Your name").fill("Grace Litware")
+    page.get_by_label("Work email address").fill("grace@litware.com")
+    page.get_by_role("button", name="Send me a signup code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your signup code")
+    axe(page)
+
+    portal_code_page = page.url
+    page.goto(entra.http_url + "/mailbox/")
+    link = page.get_by_role("link", name="Your VLSC signup code").first
+    for _ in range(50):  # the worker sends it within moments
+        if link.count():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    link.click()
+    code = re.search(r"signup code is: (\d{6})", page.content()).group(1)
+
+    page.goto(portal_code_page)
+    page.get_by_label("Signup code").fill(code)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("You cannot change this after you finish the signup process.").first)
+    axe(page)
+    page.get_by_label("Country or region of your organisation").select_option("NL")
+    page.get_by_role("button", name="Confirm country or region").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Last step: sign in with your work account"
+    )
+    axe(page)
+    page.get_by_role("button", name="Sign in with your Work Account").click()
+
+    # At the stand-in: grace@litware.com has no account yet; Litware allows self-service sign-up.
+    expect(page.get_by_label("Email")).to_have_value("grace@litware.com")
+    page.get_by_label("Password").fill("Passw0rd!")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Name").fill("Grace Litware")
+    page.get_by_label("Password", exact=True).fill("Passw0rd!")
+    page.get_by_label("Confirm password").fill("Passw0rd!")
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your dashboard")
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text("grace@litware.com")
+    expect(page.get_by_role("listitem").filter(has_text="grace@outlook.com")).to_be_visible()
+    axe(page)
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, live_server, "grace@outlook.com")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "We are unable to complete your action"
+    )
+    expect(page.locator(".work-account")).to_have_text("grace@litware.com")
+    axe(page)
