@@ -16,6 +16,7 @@ from accounts import selectors
 from accounts.forms import InvitationAddressForm
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
+from agreements import selectors as agreement_selectors
 
 
 def _confirm_url(request: HttpRequest) -> str:
@@ -35,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "verified_emails": selectors.verified_emails(user=user),
             "pending": registrations.pending_registration(user=user),
-            "agreement_rows": [],
+            "agreement_rows": agreement_selectors.dashboard_rows(user=user),
         },
     )
 

@@ -283,3 +283,13 @@ def test_the_dashboard_shows_no_permissions_with_next_steps(
     page = bob_client.get("/dashboard/").content.decode()
     assert "No permissions are associated with your account" in page
     assert "do not re-register until you have waited 48 hours" in page
+
+
+def test_the_dashboard_lists_the_agreements_of_a_verified_address(bob_client, bob):
+    from agreements.demo import seed_demo_agreements
+
+    seed_demo_agreements()
+    EmailAddress.objects.create(user=bob, email="licensing@fabrikam.com", verified=True)
+    page = bob_client.get("/dashboard/").content.decode()
+    assert "O8880202" in page
+    assert "No permissions are associated with your account" not in page

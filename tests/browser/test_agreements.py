@@ -38,7 +38,12 @@ def test_alice_sees_her_agreements_and_what_she_may_do(live_server, entra, page,
     seed_demo_users()
     seed_demo_agreements()
     sign_in(page, live_server, axe, "alice@contoso.com")
-    page.goto(live_server.url + "/agreements/V1234567/")
+    dashboard = page.get_by_role("table", name="Your agreements and what you may do on each")
+    expect(dashboard).to_contain_text("V1234567")
+    expect(dashboard).to_contain_text("Primary Contact")
+    expect(page.get_by_text("No permissions are associated with your account")).to_have_count(0)
+    axe(page)
+    dashboard.get_by_role("link", name="V1234567").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Agreement V1234567")
     table = page.get_by_role(
         "table", name="Your permissions on this agreement and what each allows"
