@@ -11,6 +11,10 @@ class BusinessEmailForm(AccessibleForm):
         label=_("Business email address"),
         max_length=254,
         help_text=_("The work address your organisation gave you, for example jane@contoso.com."),
+        error_messages={
+            "required": _("Enter your business email address."),
+            "invalid": _("Enter an email address in the form jane@contoso.com."),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
@@ -26,6 +30,10 @@ class InvitationAddressForm(AccessibleForm):
             "Usually the address on your agreement. If it is not the address you signed in "
             "with, we email it a link to confirm that it is yours."
         ),
+        error_messages={
+            "required": _("Enter the address where you received the invitation."),
+            "invalid": _("Enter an email address in the form jane@contoso.com."),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 

@@ -261,8 +261,21 @@ SIGNUP_CODE_RESEND_LIMIT_TEXT = _("once a minute and at most five times an hour"
 # Domains of personal email: a conversion needs a work address.
 CONSUMER_EMAIL_DOMAINS = env_list(
     "CONSUMER_EMAIL_DOMAINS",
-    ["outlook.com", "hotmail.com", "live.com", "msn.com", "gmail.com", "googlemail.com",
-     "yahoo.com", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com"],
+    [
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+    ],
 )
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.core import ratelimit
 from allauth.socialaccount.adapter import get_adapter
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -28,6 +29,8 @@ def landing(request: HttpRequest) -> HttpResponse:
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The email step: the address becomes MSAL's ``login_hint``."""
     form = BusinessEmailForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and not ratelimit.consume(request, action="sign_in_start"):
+        return render(request, "429.html", status=429)
     if request.method == "POST" and form.is_valid():
         next_url = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):

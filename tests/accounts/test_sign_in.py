@@ -193,7 +193,7 @@ def test_a_tampered_id_token_is_refused(client, entra, monkeypatch, forgery):
 def test_a_malformed_address_gets_a_form_error(client):
     response = client.post("/sign-in/", {"email": "not an address"})
     assert response.status_code == 400
-    assert "Enter a valid email address" in response.content.decode()
+    assert "Enter an email address in the form jane@contoso.com." in response.content.decode()
 
 
 def test_an_unreachable_identity_provider_gets_a_clear_503(client, settings):
@@ -217,3 +217,14 @@ def test_sign_out_ends_both_sessions(client, entra):
     assert "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2F" in response["Location"]
     assert client.get("/dashboard/").status_code == 302
     assert SignInEvent.objects.filter(outcome=Outcome.SIGNED_OUT).count() == 1
+
+
+def test_starting_sign_in_too_often_is_rate_limited(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "sign_in_start": "2/m/ip"}
+    import secrets
+
+    ip = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    statuses = [
+        client.post("/sign-in/", {"email": "bad"}, REMOTE_ADDR=ip).status_code for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429]

@@ -74,3 +74,21 @@ def test_the_demo_seed_is_idempotent_and_matches_the_standin_directory():
     assert SocialAccount.objects.count() == counts
     for name in ("CONTOSO_TID", "ALICE_OID", "ALICE_MSA_OID", "GRACE_MSA_OID"):
         assert getattr(portal_demo, name) == getattr(standin_demo, name)
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env.update(DJANGO_ENV="production", DJANGO_SETTINGS_MODULE="vlsc_portal.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
