@@ -39,3 +39,32 @@ class ReferenceIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.reference_id = _current_reference.get()
         return True
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a request carrying a NUL character in its path, query or form fields.
+
+    PostgreSQL refuses NUL in text, so such input would otherwise reach the database as a 500
+    wherever a view looks it up (Django's form fields refuse it, URL parameters do not).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            from vlsc_portal.errors import bad_request
+
+            return bad_request(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return True
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            return any("\x00" in value for values in request.POST.lists() for value in values[1])
+        return False

@@ -77,10 +77,12 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "agreements",
+    "support",
 ]
 
 MIDDLEWARE = [
     "vlsc_portal.middleware.ReferenceIdMiddleware",
+    "vlsc_portal.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -251,6 +253,8 @@ ACCOUNT_RATE_LIMITS = {
     "sign_in_start": "30/m/ip",
     "registration_resend": "1/m/key,5/d/key",
     "signup_code_resend": "1/m/key,5/h/key",
+    # Contact support: per IP, and per sender address (the key).
+    "support_request": "10/h/ip,3/h/key",
 }
 REGISTRATION_RESEND_LIMIT_TEXT = _("once a minute and at most five times a day")
 REGISTRATION_WINDOW_HOURS = 48

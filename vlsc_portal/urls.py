@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/entra/", include("accounts.entra.urls")),
     path("", include("accounts.urls")),
     path("", include("agreements.urls")),
+    path("", include("support.urls")),
 ]
 
 handler400 = "vlsc_portal.errors.bad_request"

@@ -92,3 +92,19 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/agreements/V12\x00/", None),
+        ("get", "/sign-in/?email=a%00b", None),
+        ("post", "/sign-in/", {"email": "a\x00@contoso.com"}),
+        ("get", "/register/confirm/abc\x00def/", None),
+    ],
+)
+def test_a_nul_character_anywhere_gets_a_400_not_a_database_error(client, method, url, data):
+    response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+    assert response.status_code == 400
+    assert "We could not understand that request" in response.content.decode()
