@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -68,6 +70,11 @@ class SignInEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # Support's per-person timeline: case-insensitive address, newest first.
+            models.Index(Lower("address"), F("created_at").desc(), name="signin_address_time"),
+            models.Index(fields=["user", "-created_at"], name="signin_user_time"),
+        ]
         verbose_name = _("sign-in event")
         verbose_name_plural = _("sign-in events")
 

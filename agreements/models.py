@@ -298,6 +298,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        # The support timeline reads a person's events newest first by address.
+        indexes = [models.Index(fields=["subject_email", "-at"], name="audit_subject_time_idx")]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 

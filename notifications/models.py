@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,7 +46,12 @@ class OutboundEmail(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "queued_at"], name="outbox_state_queued_idx")]
+        indexes = [
+            models.Index(fields=["state", "queued_at"], name="outbox_state_queued_idx"),
+            # Support's per-person timeline: case-insensitive recipient, newest first.
+            models.Index(Lower("to"), F("created_at").desc(), name="outbox_to_time"),
+            models.Index(fields=["user", "-created_at"], name="outbox_user_time"),
+        ]
         verbose_name = _("outgoing email")
         verbose_name_plural = _("outgoing emails")
 

@@ -65,13 +65,19 @@ def test_it_is_rate_limited(client, requester):
         {"agreement_number": "x" * 500},
         {"kind": "root"},
         {"email": "someone-else@contoso.com"},
-        {"agreement_number": "V1234567\x00"},
     ],
 )
 def test_bad_input_is_a_400_with_a_message(client, requester, data):
     response = ask(client, "V1234567", **data)
     assert response.status_code == 400
     assert "There is a problem" in response.content.decode()
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_nul_character_is_refused_before_the_form(client, requester):
+    response = ask(client, "V1234567\x00")
+    assert response.status_code == 400
+    assert "We could not understand that request" in response.content.decode()
     assert not AccessRequest.objects.exists()
 
 

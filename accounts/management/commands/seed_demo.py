@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.demo import seed_demo_users
 from agreements.demo import seed_demo_agreements
+from support.demo import seed_support_staff
 
 
 class Command(BaseCommand):
@@ -15,4 +16,5 @@ class Command(BaseCommand):
         )
         users = seed_demo_users()
         seed_demo_agreements()
+        users.append(seed_support_staff())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))

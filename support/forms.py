@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from agreements.forms import agreement_number_validator
+from support.models import SupportRequest
+from vlsc_portal.forms import AccessibleForm
+
+error_code_validator = RegexValidator(
+    r"^E\d{2}$", _("Enter the error code as shown on the error page, such as E03.")
+)
+reference_id_validator = RegexValidator(
+    r"^[A-Z2-9]{12}$",
+    _("Enter the 12-character reference id as shown on the error page, or leave it empty."),
+)
+
+
+class ContactSupportForm(AccessibleForm):
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("We send the acknowledgement and our answer here."),
+    )
+    agreement_number = forms.CharField(
+        label=_("Agreement number (optional)"),
+        max_length=32,
+        required=False,
+        validators=[agreement_number_validator],
+    )
+    topic = forms.ChoiceField(label=_("What is it about?"), choices=SupportRequest.Topic.choices)
+    message = forms.CharField(
+        label=_("Your message"),
+        min_length=10,
+        max_length=2000,
+        help_text=_("Up to 2,000 characters. Do not include passwords."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    error_code = forms.CharField(
+        label=_("Error code (optional)"),
+        max_length=3,
+        required=False,
+        validators=[error_code_validator],
+    )
+    reference_id = forms.CharField(
+        label=_("Reference id from the error page (optional)"),
+        max_length=12,
+        required=False,
+        validators=[reference_id_validator],
+    )
+
+    def clean_agreement_number(self) -> str:
+        return self.cleaned_data["agreement_number"].strip().upper()
+
+    def clean_error_code(self) -> str:
+        return self.cleaned_data["error_code"].strip().upper()
+
+    def clean_reference_id(self) -> str:
+        return self.cleaned_data["reference_id"].strip().upper()
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class LookupForm(AccessibleForm):
+    q = forms.CharField(
+        label=_("Email address, agreement number or reference id"),
+        max_length=254,
+        help_text=_("A reference id is on every error page (12 characters) or starts with SR-."),
+    )
+
+
+class ReasonForm(AccessibleForm):
+    reason = forms.CharField(
+        label=_("Why (kept in the audit record)"),
+        max_length=500,
+        help_text=_("For example: the person asked on the phone, request SR-…"),
+    )
+
+
+class AnswerForm(AccessibleForm):
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=4000,
+        help_text=_("Emailed to the requester as it is."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class CloseForm(AccessibleForm):
+    reason = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)

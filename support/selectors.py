@@ -1,0 +1,554 @@
+"""What support staff may see, and how a person is found and shown.
+
+``timeline`` reads each source table with one indexed query (newest first, keyset paginated,
+``page_size + 1`` rows) and merges them in Python, so the number of queries is the same whether a
+person has ten events or ten million, and nothing is written twice to make it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Conversion, Registration, SignInEvent, User
+from agreements.models import AccessRequest, Agreement, AuditEvent
+from notifications.models import OutboundEmail
+from support.models import SupportAction, SupportRequest
+
+SUPPORT_GROUP = "Support staff"
+PAGE_SIZE = 25
+MAX_QUERY_LENGTH = 254
+REQUEST_REFERENCE = re.compile(r"^SR-[A-Z2-9]{8}$")
+SIGN_IN_REFERENCE = re.compile(r"^[A-Z2-9]{12}$")
+AGREEMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+_CURSOR = re.compile(r"^(\d{1,18})\.(\d{1,2})\.(\d{1,19})$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class BadQuery(ValueError):
+    """The lookup or the page cursor cannot be understood; the message is for support staff."""
+
+
+class AmbiguousAddress(Exception):
+    def __init__(self, users: list[User]) -> None:
+        super().__init__("several users have this address")
+        self.users = users
+
+
+# Access ---------------------------------------------------------------------------------------
+
+
+def is_support_staff(*, user: Any) -> bool:
+    """Active members of the "Support staff" group, and superusers."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name=SUPPORT_GROUP).exists()
+
+
+def support_requests_visible_to(*, user: Any) -> QuerySet[SupportRequest]:
+    if is_support_staff(user=user):
+        return SupportRequest.objects.all()
+    return SupportRequest.objects.none()
+
+
+def support_actions_visible_to(*, user: Any) -> QuerySet[SupportAction]:
+    if is_support_staff(user=user):
+        return SupportAction.objects.all()
+    return SupportAction.objects.none()
+
+
+# Lookup ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """One person a lookup found: a user, or an address nobody registered."""
+
+    email: str
+    user: User | None = None
+    why: str = ""
+
+
+@dataclass
+class LookupResult:
+    kind: str  # "email", "agreement" or "reference"
+    query: str
+    matches: list[Match] = field(default_factory=list)
+    agreement: Agreement | None = None
+    note: str = ""
+
+
+def lookup(*, query: str) -> LookupResult:
+    """Find people by email address, agreement number or reference id (a sign-in event's or a
+    support request's). Raises BadQuery for anything that is none of these."""
+    text = (query or "").strip()
+    if not text:
+        raise BadQuery(_("Enter an email address, an agreement number or a reference id."))
+    if len(text) > MAX_QUERY_LENGTH or not text.isprintable():
+        raise BadQuery(_("That is too long or holds characters no address or number has."))
+    upper = text.upper()
+    if REQUEST_REFERENCE.match(upper):
+        return _by_request_reference(upper)
+    if "@" in text:
+        try:
+            validate_email(text)
+        except ValidationError as exc:
+            raise BadQuery(_("That is not a valid email address.")) from exc
+        address = text.lower()
+        return LookupResult(kind="email", query=address, matches=people_with_address(address))
+    if SIGN_IN_REFERENCE.match(upper):
+        result = _by_sign_in_reference(upper)
+        if result.matches or result.note:
+            return result
+    if AGREEMENT_NUMBER.match(upper):
+        return _by_agreement(upper)
+    raise BadQuery(_("That is not an email address, an agreement number or a reference id."))
+
+
+def users_with_address(address: str) -> list[User]:
+    """Users who have ``address`` (lower case) as sign-in address, allauth address (verified or
+    not), registration, conversion or sign-in attempt. One query."""
+    return list(
+        User.objects.filter(
+            Q(email__iexact=address)
+            | Q(pk__in=EmailAddress.objects.filter(email__iexact=address).values("user"))
+            | Q(pk__in=Registration.objects.filter(invitation_address=address).values("user"))
+            | Q(
+                pk__in=Conversion.objects.filter(
+                    Q(work_email=address) | Q(personal_address__iexact=address)
+                ).values("user")
+            )
+            | Q(
+                pk__in=SignInEvent.objects.alias(address_lower=Lower("address"))
+                .filter(address_lower=address, user__isnull=False)
+                .values("user")
+            )
+        ).order_by("pk")[:20]
+    )
+
+
+def people_with_address(address: str) -> list[Match]:
+    users = users_with_address(address)
+    if not users:  # still a person to support staff: failed sign-ins, emails, requests
+        return [Match(email=address, why=_("No portal user has this address."))]
+    return [Match(email=address, user=user) for user in users]
+
+
+def _by_request_reference(reference: str) -> LookupResult:
+    found = SupportRequest.objects.filter(reference=reference).select_related("user").first()
+    matches = [Match(email=found.email, user=found.user)] if found else []
+    return LookupResult(kind="reference", query=reference, matches=matches)
+
+
+def _by_sign_in_reference(reference: str) -> LookupResult:
+    """A sign-in event names its person when it knows them; a forged callback does not, but the
+    support request sent from that error page quotes the reference id and names its sender."""
+    event = SignInEvent.objects.filter(reference_id=reference).select_related("user").first()
+    if event is not None and (event.user_id or event.address):
+        user = event.user
+        return LookupResult(
+            kind="reference",
+            query=reference,
+            matches=[Match(email=(user.email if user else event.address).lower(), user=user)],
+        )
+    matches: list[Match] = []
+    for request in SupportRequest.objects.filter(error_reference=reference).select_related("user")[
+        :20
+    ]:
+        match = Match(email=request.email, user=request.user)
+        if match not in matches:
+            matches.append(match)
+    note = ""
+    if event is not None and not matches:
+        note = _("This reference id is a sign-in event that names nobody: %(outcome)s.") % {
+            "outcome": event.get_outcome_display()
+        }
+    return LookupResult(kind="reference", query=reference, matches=matches, note=note)
+
+
+def _by_agreement(number: str) -> LookupResult:
+    """The people on an agreement: its contacts and the addresses it grants permissions to."""
+    agreement = Agreement.objects.filter(number=number).first()
+    if agreement is None:
+        return LookupResult(kind="agreement", query=number)
+    why: dict[str, list[str]] = {}
+    for contact in agreement.contacts.all():
+        why.setdefault(contact.email, []).append(contact.get_role_display())
+    for grant in agreement.permissions.all():
+        why.setdefault(grant.email, []).append(grant.get_kind_display())
+    owners = {
+        row.email.lower(): row.user
+        for row in EmailAddress.objects.filter(email__in=list(why), verified=True).select_related(
+            "user"
+        )
+    }
+    matches = [
+        Match(email=email, user=owners.get(email), why=", ".join(labels))
+        for email, labels in sorted(why.items())
+    ]
+    return LookupResult(kind="agreement", query=number, matches=matches, agreement=agreement)
+
+
+# The person -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Identity:
+    uid: str
+    object_id: str
+    tenant_id: str
+    personal: bool
+    address: str
+
+
+@dataclass
+class Person:
+    user: User | None
+    addresses: list[str]
+    identities: list[Identity]
+    registrations: list[Registration]
+    references: list[str]
+
+    @property
+    def label(self) -> str:
+        return self.user.email if self.user and self.user.email else self.addresses[0]
+
+
+def person(*, user_id: int | None = None, email: str = "") -> Person | None:
+    """Who support is looking at: a user (all their addresses), or an address nobody has
+    registered. ``email`` alone that several users have raises AmbiguousAddress."""
+    address = (email or "").strip().lower()
+    user: User | None = None
+    if user_id is not None:
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            return None
+    elif address:
+        users = users_with_address(address)
+        if len(users) > 1:
+            raise AmbiguousAddress(users)
+        user = users[0] if users else None
+    else:
+        return None
+
+    addresses = {address} if address else set()
+    identities: list[Identity] = []
+    if user is not None:
+        if user.email:
+            addresses.add(user.email.lower())
+        known = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+        addresses.update(address.lower() for address in known)
+        for account in SocialAccount.objects.filter(user=user).order_by("pk"):
+            oid, _dot, tid = account.uid.partition(".")
+            identities.append(
+                Identity(
+                    uid=account.uid,
+                    object_id=oid,
+                    tenant_id=tid,
+                    personal=tid == settings.CONSUMER_TENANT_ID,
+                    address=str((account.extra_data or {}).get("preferred_username", "")),
+                )
+            )
+        registrations = list(Registration.objects.filter(user=user).order_by("-created_at")[:20])
+    else:
+        registrations = list(
+            Registration.objects.filter(invitation_address__in=addresses)
+            .select_related("user")
+            .order_by("-created_at")[:20]
+        )
+    addresses.update(r.invitation_address.lower() for r in registrations)
+    addresses.discard("")
+    own_requests = Q(email__in=addresses) | (Q(user=user) if user else Q())
+    references = list(
+        SupportRequest.objects.filter(own_requests)
+        .exclude(error_reference="")
+        .order_by("-created_at")
+        .values_list("error_reference", flat=True)[:50]
+    )
+    return Person(
+        user=user,
+        addresses=sorted(addresses),
+        identities=identities,
+        registrations=registrations,
+        references=references,
+    )
+
+
+# The timeline ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the merged timeline: entries sort by (time, source rank, id), newest first."""
+
+    at: datetime
+    rank: int
+    pk: int
+
+    def encode(self) -> str:
+        micros = (self.at - _EPOCH) // timedelta(microseconds=1)
+        return f"{micros}.{self.rank}.{self.pk}"
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        match = _CURSOR.match(value or "")
+        if not match:
+            raise BadQuery(_("That page link is not valid. Start from the newest events."))
+        micros, rank, pk = (int(part) for part in match.groups())
+        try:
+            at = _EPOCH + timedelta(microseconds=micros)
+        except OverflowError as exc:
+            raise BadQuery(_("That page link is not valid. Start from the newest events.")) from exc
+        return cls(at=at, rank=rank, pk=pk)
+
+
+@dataclass
+class Entry:
+    at: datetime
+    rank: int
+    pk: int
+    source: str
+    title: str
+    detail: str = ""
+    code: str = ""
+    reference: str = ""
+    state: str = ""
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(at=self.at, rank=self.rank, pk=self.pk)
+
+
+@dataclass
+class Timeline:
+    entries: list[Entry]
+    next_cursor: str = ""
+
+
+def _older_than(cursor: Cursor | None, rank: int, time_field: str) -> Q:
+    if cursor is None:
+        return Q()
+    if rank < cursor.rank:
+        return Q(**{f"{time_field}__lte": cursor.at})
+    if rank > cursor.rank:
+        return Q(**{f"{time_field}__lt": cursor.at})
+    return Q(**{f"{time_field}__lt": cursor.at}) | Q(**{time_field: cursor.at, "pk__lt": cursor.pk})
+
+
+def _any(*conditions: Q | None) -> Q | None:
+    """OR of the conditions that apply, or None when none does (then the source is skipped)."""
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return None
+    combined = present[0]
+    for condition in present[1:]:
+        combined |= condition
+    return combined
+
+
+def _newest(queryset: QuerySet, who: Q | None, cursor, rank: int, time_field: str, n: int):
+    if who is None:
+        return []
+    return list(
+        queryset.filter(who)
+        .filter(_older_than(cursor, rank, time_field))
+        .order_by(f"-{time_field}", "-pk")[:n]
+    )
+
+
+def timeline(
+    *, subject: Person, before: Cursor | None = None, page_size: int = PAGE_SIZE
+) -> Timeline:
+    """One page of everything that happened to ``subject``, newest first: sign-in outcomes,
+    registrations, emails, conversions, agreement changes, support requests and support actions.
+    Seven queries at most, whatever the size of the tables."""
+    user, addresses, n = subject.user, subject.addresses, page_size + 1
+    by_user = (lambda field: Q(**{field: user})) if user is not None else (lambda field: None)
+    by_address = (
+        (lambda field: Q(**{f"{field}__in": addresses})) if addresses else (lambda field: None)
+    )
+    entries: list[Entry] = []
+
+    events = SignInEvent.objects.alias(address_lower=Lower("address"))
+    who = _any(
+        by_user("user"),
+        by_address("address_lower"),
+        Q(reference_id__in=subject.references) if subject.references else None,
+    )
+    for e in _newest(events, who, before, 1, "created_at", n):
+        entries.append(
+            Entry(
+                e.created_at,
+                1,
+                e.pk,
+                "sign_in",
+                e.get_outcome_display(),
+                detail=" · ".join(x for x in (e.address, e.detail) if x),
+                code=" ".join(x for x in (e.error_code, e.provider_code) if x),
+                reference=e.reference_id,
+            )
+        )
+
+    who = _any(by_user("user"), by_address("invitation_address"))
+    for r in _newest(Registration.objects.all(), who, before, 2, "created_at", n):
+        entries.append(
+            Entry(
+                r.created_at,
+                2,
+                r.pk,
+                "registration",
+                _("Registration of %(address)s") % {"address": r.invitation_address},
+                detail=_("Expires %(when)s UTC") % {"when": f"{r.expires_at:%Y-%m-%d %H:%M}"},
+                state=r.get_state_display(),
+            )
+        )
+
+    emails = OutboundEmail.objects.alias(to_lower=Lower("to"))
+    who = _any(by_user("user"), by_address("to_lower"))
+    for m in _newest(emails, who, before, 3, "created_at", n):
+        entries.append(
+            Entry(
+                m.created_at,
+                3,
+                m.pk,
+                "email",
+                _("Email “%(subject)s”") % {"subject": m.subject},
+                detail=_("To %(to)s") % {"to": m.to}
+                + (f" · {m.last_error}" if m.last_error else ""),
+                state=m.get_state_display(),
+            )
+        )
+
+    who = _any(by_user("user"), by_address("work_email"), by_address("personal_address"))
+    for c in _newest(Conversion.objects.all(), who, before, 4, "created_at", n):
+        entries.append(
+            Entry(
+                c.created_at,
+                4,
+                c.pk,
+                "conversion",
+                _("Conversion from %(personal)s to %(work)s")
+                % {"personal": c.personal_address, "work": c.work_email},
+                state=c.get_state_display(),
+            )
+        )
+
+    who = _any(by_user("actor"), by_address("subject_email"))
+    for a in _newest(AuditEvent.objects.all(), who, before, 5, "at", n):
+        entries.append(
+            Entry(
+                a.at,
+                5,
+                a.pk,
+                "agreement",
+                a.get_action_display(),
+                detail=" · ".join(
+                    x for x in (a.agreement_number, a.subject_email, a.detail, a.actor_email) if x
+                ),
+            )
+        )
+
+    who = _any(by_user("user"), by_address("email"))
+    for s in _newest(SupportRequest.objects.all(), who, before, 6, "created_at", n):
+        entries.append(
+            Entry(
+                s.created_at,
+                6,
+                s.pk,
+                "support_request",
+                _("Support request: %(topic)s") % {"topic": s.get_topic_display()},
+                detail=s.message[:200],
+                code=s.error_code,
+                reference=s.reference,
+                state=s.get_state_display(),
+            )
+        )
+
+    who = _any(by_user("subject_user"), by_address("subject_email"))
+    for x in _newest(SupportAction.objects.all(), who, before, 7, "at", n):
+        entries.append(
+            Entry(
+                x.at,
+                7,
+                x.pk,
+                "support_action",
+                x.get_action_display(),
+                detail=_("By %(who)s: %(why)s") % {"who": x.actor_email, "why": x.reason or "—"},
+            )
+        )
+
+    entries.sort(key=lambda entry: (entry.at, entry.rank, entry.pk), reverse=True)
+    page = entries[:page_size]
+    more = len(entries) > page_size
+    return Timeline(entries=page, next_cursor=page[-1].cursor.encode() if more else "")
+
+
+# The queue ------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    request: SupportRequest
+    overdue: bool
+
+
+def open_queue(*, user: Any, now: datetime | None = None, limit: int = 200) -> list[QueueRow]:
+    """Requests not closed yet, soonest due first; unanswered ones past due are overdue."""
+    now = now or timezone.now()
+    rows = (
+        support_requests_visible_to(user=user)
+        .filter(state__in=[SupportRequest.State.OPEN, SupportRequest.State.ANSWERED])
+        .select_related("assigned_to")
+        .order_by("due_at", "pk")[:limit]
+    )
+    return [QueueRow(request=r, overdue=r.is_overdue(now)) for r in rows]
+
+
+def access_requests_for_support(*, user: Any, limit: int = 100) -> QuerySet[AccessRequest]:
+    """Pending access requests to agreements with no active administrator (read-only here:
+    they are decided in the administration pages)."""
+    if not is_support_staff(user=user):
+        return AccessRequest.objects.none()
+    return (
+        AccessRequest.objects.filter(needs_support=True, state=AccessRequest.State.PENDING)
+        .select_related("requester")
+        .order_by("created_at")[:limit]
+    )
+
+
+def support_request(*, user: Any, reference: str) -> SupportRequest | None:
+    if not REQUEST_REFERENCE.match(reference or ""):
+        return None
+    return (
+        support_requests_visible_to(user=user)
+        .select_related("user", "assigned_to", "answered_by")
+        .filter(reference=reference)
+        .first()
+    )
+
+
+def request_sent_from_this_session(*, reference: str) -> SupportRequest | None:
+    """The request whose reference this browser's session holds (its sender's own view)."""
+    if not REQUEST_REFERENCE.match(reference or ""):
+        return None
+    return SupportRequest.objects.filter(reference=reference).first()
+
+
+def registration_for_action(*, user: Any, pk: int) -> Registration | None:
+    if not is_support_staff(user=user):
+        return None
+    return Registration.objects.select_related("user").filter(pk=pk).first()
