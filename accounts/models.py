@@ -46,6 +46,7 @@ class SignInEvent(models.Model):
         INVALID_TOKEN = "invalid_token", _("ID token failed validation")
         PERSONAL_ACCOUNT = "personal_account", _("Personal Microsoft account")
         SIGNED_OUT = "signed_out", _("Signed out")
+        PROVIDER_UNAVAILABLE = "provider_unavailable", _("Identity provider unavailable")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     reference_id = models.CharField(max_length=16, unique=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import msal
+import requests
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +32,16 @@ def _start_again(request: HttpRequest, detail: str, login_hint: str = "") -> Htt
     )
     logger.info("sign-in callback refused: %s", detail)
     return render(request, "accounts/start_again.html", status=400)
+
+
+def _unavailable(request: HttpRequest, detail: str, login_hint: str) -> HttpResponse:
+    """The identity provider failed mid-flow (5xx, timeout, unreadable answer): a 503 page that
+    says so and offers to start again; the event keeps the detail for support."""
+    signin.record_sign_in_event(
+        request, outcome=Outcome.PROVIDER_UNAVAILABLE, address=login_hint, detail=detail[:500]
+    )
+    logger.warning("sign-in callback: identity provider unavailable: %s", detail)
+    return render(request, "accounts/sign_in_unavailable.html", status=503)
 
 
 def _problem_page(
@@ -65,6 +77,8 @@ def callback(request: HttpRequest) -> HttpResponse:
 
     try:
         result = client.msal_app().acquire_token_by_auth_code_flow(state["msal_flow"], params)
+    except (msal.exceptions.MsalServiceError, requests.RequestException) as exc:
+        return _unavailable(request, f"token endpoint failed: {exc}", login_hint)
     except (ValueError, RuntimeError) as exc:
         return _start_again(request, f"MSAL refused the callback: {exc}", login_hint)
 
@@ -83,6 +97,8 @@ def callback(request: HttpRequest) -> HttpResponse:
 
     try:
         claims = client.validate_id_token(result.get("id_token", ""))
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        return _unavailable(request, f"could not fetch the signing keys: {exc}", login_hint)
     except client.InvalidIdToken as exc:
         signin.record_sign_in_event(
             request, outcome=Outcome.INVALID_TOKEN, address=login_hint, detail=exc.reason

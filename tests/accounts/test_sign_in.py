@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import msal
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
@@ -188,6 +189,51 @@ def test_a_tampered_id_token_is_refused(client, entra, monkeypatch, forgery):
     assert response.status_code == 400
     assert SignInEvent.objects.get().outcome == Outcome.INVALID_TOKEN
     assert not User.objects.exists()
+
+
+def _bad_gateway(*args, **kwargs):
+    response = requests.Response()
+    response.status_code = 502
+    response._content = b"<html>Bad gateway</html>"
+    response.headers["Content-Type"] = "text/html"
+    return response
+
+
+def _connection_reset(*args, **kwargs):
+    raise requests.ConnectionError("connection reset by peer")
+
+
+@pytest.mark.parametrize("failure", [_bad_gateway, _connection_reset])
+def test_a_token_endpoint_failure_mid_flow_gets_a_503_and_a_recorded_event(
+    client, entra, monkeypatch, failure
+):
+    callback = sign_in_at_standin(start(client, "alice@contoso.com"))
+    monkeypatch.setattr(requests.Session, "post", failure)
+    response = client.get(callback)
+    assert response.status_code == 503
+    assert "The sign-in service is not answering" in response.content.decode()
+    event = SignInEvent.objects.get()
+    assert event.outcome == Outcome.PROVIDER_UNAVAILABLE
+    assert event.address == "alice@contoso.com"
+    assert not User.objects.exists()
+
+
+def test_unreachable_signing_keys_mid_flow_get_a_503(client, entra, monkeypatch):
+    from accounts.entra import client as entra_client
+
+    callback = sign_in_at_standin(start(client, "alice@contoso.com"))
+    entra_client.reset_caches()
+    real_get = requests.Session.get
+
+    def keys_down(self, url, *args, **kwargs):
+        if "keys" in url or "openid-configuration" in url:
+            raise requests.ConnectionError("keys unreachable")
+        return real_get(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "get", keys_down)
+    response = client.get(callback)
+    assert response.status_code == 503
+    assert SignInEvent.objects.get().outcome == Outcome.PROVIDER_UNAVAILABLE
 
 
 def test_a_malformed_address_gets_a_form_error(client):
