@@ -6,9 +6,19 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STANDIN_HTTP_PORT ?= 8001
 STANDIN_TLS_PORT ?= 8443
+# make bench: seconds measured per page (after WARMUP discarded), open connections, dataset size
+# (full: 1,000,000 registrations; small; tiny), gunicorn workers; its own database and Redis db.
+DURATION ?= 20
+WARMUP ?= 5
+CONCURRENCY ?= 16
+SIZE ?= full
+WORKERS ?= 3
+BENCH_ONLY ?=
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vlsc_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 COVERAGE_FLOOR ?= 90
 
-.PHONY: run test install install-test browser lint checks pytest clean
+.PHONY: run test install install-test browser lint checks pytest clean bench
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +72,16 @@ pytest: install-test browser
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 test: lint checks pytest
+
+# Benchmarks against PostgreSQL and Redis (README "Benchmarks"); not part of make test, which
+# runs their smoke test (tests/bench) instead.
+bench: install
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@createdb -h 127.0.0.1 -U postgres vlsc_bench 2>/dev/null || true
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	  $(PY) -m bench --duration $(DURATION) --warmup $(WARMUP) --concurrency $(CONCURRENCY) \
+	  --size $(SIZE) --workers $(WORKERS) --only "$(BENCH_ONLY)"
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .coverage htmlcov staticfiles

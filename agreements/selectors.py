@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from allauth.account.models import EmailAddress
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -29,6 +31,26 @@ Kind = PermissionGrant.Kind
 INVITATION_VALID_FOR = timedelta(days=30)
 
 
+_LABELS: dict[str | None, dict[str, dict[str, str]]] = {}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Role names, kind names and what each kind allows, as text in the active language; built
+    once per language (a dashboard row would otherwise translate each label again)."""
+    language = get_language()
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = {
+            "role": {value: str(label) for value, label in Role.choices},
+            "kind": {value: str(label) for value, label in Kind.choices},
+            "allows": {kind: str(text) for kind, text in KIND_ALLOWS.items()},
+            "program": {value: str(label) for value, label in Agreement.Program.choices},
+            "status": {value: str(label) for value, label in Agreement.Status.choices},
+        }
+        _LABELS[language] = labels
+    return labels
+
+
 @dataclass
 class AgreementAccess:
     """One agreement a user may reach, and through what."""
@@ -37,22 +59,33 @@ class AgreementAccess:
     roles: set[str] = field(default_factory=set)
     grants: set[str] = field(default_factory=set)
 
-    @property
+    @cached_property
     def kinds(self) -> list[str]:
         return kinds_for(roles=self.roles, grants=self.grants)
 
-    @property
+    @cached_property
     def role_labels(self) -> list[str]:
-        order = {value: i for i, value in enumerate(Role.values)}
-        return [str(Role(r).label) for r in sorted(self.roles, key=order.__getitem__)]
+        names = _labels()["role"]
+        return [names[r] for r in Role.values if r in self.roles]
 
-    @property
+    @cached_property
     def kind_labels(self) -> list[str]:
-        return [str(Kind(k).label) for k in self.kinds]
+        names = _labels()["kind"]
+        return [names[k] for k in self.kinds]
+
+    @cached_property
+    def may(self) -> list[str]:
+        allows = _labels()["allows"]
+        return [allows[k] for k in self.kinds]
 
     @property
-    def may(self) -> list[str]:
-        return [str(KIND_ALLOWS[k]) for k in self.kinds]
+    def program_label(self) -> str:
+        """``get_program_display`` without its per-call rebuild of the choices."""
+        return _labels()["program"].get(self.agreement.program, self.agreement.program)
+
+    @property
+    def status_label(self) -> str:
+        return _labels()["status"].get(self.agreement.status, self.agreement.status)
 
     @property
     def is_administrator(self) -> bool:
@@ -60,28 +93,36 @@ class AgreementAccess:
 
 
 def _access_by_agreement(*, emails: list[str], agreements: QuerySet | None = None) -> dict:
-    """Two queries whatever the data size: the contacts and the grants on these addresses."""
+    """Two queries whatever the data size: the contact roles and grants on these addresses
+    (one UNION, plain values), then the agreements they name, by number."""
     rows: dict[int, AgreementAccess] = {}
     if not emails:
         return rows
-    contacts = AgreementContact.objects.filter(email__in=emails).select_related("agreement")
-    grants = PermissionGrant.objects.filter(email__in=emails).select_related("agreement")
+    contacts = AgreementContact.objects.filter(email__in=emails)
+    grants = PermissionGrant.objects.filter(email__in=emails)
     if agreements is not None:
         contacts = contacts.filter(agreement__in=agreements)
         grants = grants.filter(agreement__in=agreements)
-    for contact in contacts:
-        row = rows.setdefault(contact.agreement_id, AgreementAccess(contact.agreement))
-        row.roles.add(contact.role)
-    for grant in grants:
-        row = rows.setdefault(grant.agreement_id, AgreementAccess(grant.agreement))
-        row.grants.add(grant.kind)
+    by_agreement: dict[int, tuple[set[str], set[str]]] = {}
+    pairs = (
+        contacts.order_by()
+        .values_list("agreement_id", "role", Value("role"))
+        .union(grants.order_by().values_list("agreement_id", "kind", Value("grant")), all=True)
+    )
+    for agreement_id, value, source in pairs:
+        roles, kinds = by_agreement.setdefault(agreement_id, (set(), set()))
+        (roles if source == "role" else kinds).add(value)
+    if not by_agreement:
+        return rows
+    for agreement in Agreement.objects.filter(pk__in=by_agreement).order_by("number"):
+        roles, kinds = by_agreement[agreement.pk]
+        rows[agreement.pk] = AgreementAccess(agreement, roles, kinds)
     return rows
 
 
 def user_access(*, user: User) -> list[AgreementAccess]:
     """Every agreement the user may reach, by agreement number; three queries in all."""
-    rows = _access_by_agreement(emails=verified_emails(user=user))
-    return sorted(rows.values(), key=lambda row: row.agreement.number)
+    return list(_access_by_agreement(emails=verified_emails(user=user)).values())
 
 
 def dashboard_rows(*, user: User) -> list[AgreementAccess]:

@@ -73,7 +73,13 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": STANDIN_DATA_DIR / config.DB_FILE,
-        "OPTIONS": {"timeout": 20},
+        # WAL lets sign-ins read while a token is written; IMMEDIATE transactions take the write
+        # lock up front, so concurrent sign-ins wait (busy timeout) instead of failing "locked".
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 

@@ -128,7 +128,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy timeout lets the web process, the worker and beat share one SQLite file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    # WAL and IMMEDIATE transactions: readers do not block the writer, and a transaction that
+    # will write waits for the lock up front instead of failing "database is locked" mid-way.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     # Tests use a file too: the live server, the Celery worker thread and the test share it, and
     # an in-memory shared-cache database has table locks without a busy timeout.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
@@ -140,7 +148,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "vlsc_portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "vlsc",
         }
@@ -167,6 +175,17 @@ else:
         "polling_interval": 0.2,
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
+
+# Template fragments that depend only on the code and the language (the landing page's text,
+# the footer): each process keeps them in memory. Off while developing, so edits show at once.
+CACHES["static_fragments"] = {
+    "BACKEND": (
+        "django.core.cache.backends.dummy.DummyCache"
+        if DEBUG
+        else "django.core.cache.backends.locmem.LocMemCache"
+    ),
+    "LOCATION": "static-fragments",
+}
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -317,6 +336,8 @@ STORAGES = {
 }
 
 # Sessions: signed-in sessions end with the browser or after 8 hours, whichever comes first.
+# Sessions read from the cache, written through to the database (survive a cache flush).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_NAME = "vlsc_sessionid"
 CSRF_COOKIE_NAME = "vlsc_csrftoken"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

@@ -81,11 +81,22 @@ def latest_registration(*, user: User) -> Registration | None:
     return Registration.objects.filter(user=user).select_related("verification_email").first()
 
 
-def needs_registration(*, user: User) -> bool:
-    """A signed-in user who has proved no invitation address and has none pending."""
-    if EmailAddress.objects.filter(user=user, verified=True).exists():
+_UNREAD = object()
+
+
+def needs_registration(
+    *, user: User, verified_emails: list[str] | None = None, pending=_UNREAD
+) -> bool:
+    """A signed-in user who has proved no invitation address and has none pending. A caller
+    that already read the user's verified addresses or pending registration passes them."""
+    if verified_emails is not None:
+        if verified_emails:
+            return False
+    elif EmailAddress.objects.filter(user=user, verified=True).exists():
         return False
-    return pending_registration(user=user) is None
+    if pending is _UNREAD:
+        pending = pending_registration(user=user)
+    return pending is None
 
 
 def make_token(registration: Registration) -> str:

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,6 +17,7 @@ from accounts import selectors
 from accounts.forms import InvitationAddressForm
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
+from agreements import access_version
 from agreements import selectors as agreement_selectors
 
 
@@ -28,15 +30,24 @@ def _confirm_url(request: HttpRequest) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard; a user who has not registered an invitation address is sent to do so."""
     user = request.user
-    if registrations.needs_registration(user=user):
+    verified_emails = selectors.verified_emails(user=user)
+    pending = registrations.pending_registration(user=user)
+    if registrations.needs_registration(
+        user=user, verified_emails=verified_emails, pending=pending
+    ):
         return redirect("accounts:register")
     return render(
         request,
         "accounts/home.html",
         {
-            "verified_emails": selectors.verified_emails(user=user),
-            "pending": registrations.pending_registration(user=user),
-            "agreement_rows": agreement_selectors.dashboard_rows(user=user),
+            "verified_emails": verified_emails,
+            "pending": pending,
+            # Read only when the cached table is missing or stale (see agreements.access_version).
+            "agreement_rows": SimpleLazyObject(
+                lambda: agreement_selectors.dashboard_rows(user=user)
+            ),
+            "dashboard_cache_key": access_version.dashboard_cache_key(user=user, pending=pending),
+            "dashboard_ttl": access_version.DASHBOARD_TTL,
         },
     )
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
 
 from accounts.models import User
 from agreements.models import Agreement, AgreementContact, PermissionGrant
+from tests.cache_util import clear_portal_cache
 
 Kind = PermissionGrant.Kind
 Role = AgreementContact.Role
@@ -36,9 +36,9 @@ def make_agreement(number: str, customer: str = "Contoso Ltd", **extra) -> Agree
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    clear_portal_cache()
     yield
-    cache.clear()
+    clear_portal_cache()
 
 
 @pytest.fixture

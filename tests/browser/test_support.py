@@ -13,6 +13,7 @@ from notifications.models import OutboundEmail
 from support.demo import seed_support_staff
 from support.models import SupportAction, SupportRequest
 from tests.browser.test_registration import sign_in_as_bob_and_register
+from tests.cache_util import clear_portal_cache
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,9 +30,8 @@ def wait_for_mail(page: Page, mailbox_url: str, subject: str) -> None:
 def test_bob_contacts_support_from_an_error_page_and_support_helps_him(
     live_server, entra, celery_worker, page, axe
 ):
-    from django.core.cache import cache
 
-    cache.clear()  # rate limits from earlier runs
+    clear_portal_cache()  # rate limits from earlier runs
     seed_support_staff()
     sign_in_as_bob_and_register(page, live_server, axe)
 

@@ -8,11 +8,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Registration, User
 from support.selectors import SUPPORT_GROUP
+from tests.cache_util import clear_portal_cache
 
 
 def make_user(email: str, **extra) -> User:
@@ -25,9 +25,9 @@ def make_user(email: str, **extra) -> User:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    clear_portal_cache()
     yield
-    cache.clear()
+    clear_portal_cache()
 
 
 @pytest.fixture

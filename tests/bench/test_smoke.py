@@ -1,0 +1,67 @@
+"""Each benchmark at a tiny size and duration, so the harness cannot rot (issue 8). The figures
+are not checked: only that every benchmark ran, answered as expected and reported them.
+
+Runs on the embedded defaults (SQLite, filesystem broker) and on PostgreSQL/Redis alike; the
+servers it starts (gunicorn, the stand-in, a Celery worker) use the test database."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import run, seed, web
+
+pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
+
+
+def test_each_benchmark_runs_at_tiny_size():
+    opts = run.Options(
+        duration=1,
+        warmup=0,
+        concurrency=2,
+        workers=1,
+        registrations=30,
+        emails=3,
+        email_concurrency=1,
+        dashboard_agreements=3,
+        dashboard_permissions=9,
+        timeline_events=200,
+        timeline_people=10,
+        timeline_users=3,
+        support_samples=3,
+        production=False,
+        write=False,
+    )
+    results = run.run(opts)
+
+    for name in ("ceiling", "landing", "sign_in_start", "dashboard", "callback", "support_lookup"):
+        row = results["web"][name]
+        assert row["requests"] > 0, name
+        assert row["errors"] == 0, (name, row)
+        assert row["ratio_to_ceiling"] is not None
+    assert results["web"]["callback"]["standin_token_requests"] > 0
+    assert results["scale"]["expire"]["expired"] == 30
+    assert results["scale"]["expire_tenth"]["expired"] == 3
+    assert results["scale"]["email"]["delivered_to_sink"] == 3
+    lookup = results["scale"]["support_lookup"]
+    assert (lookup["events"], lookup["errors"]) == (200, 0), lookup["error_sample"]
+    assert lookup["page_p95_ms"] > 0
+    assert "ceiling" in run.table(results)
+
+
+def test_dashboard_queries_do_not_grow_with_the_agreements():
+    small = seed.seed_dashboard_user(agreements=2, permissions=4)
+    cold_small = web.page_queries(small, "/dashboard/", warm=False)
+    large = seed.seed_dashboard_user(agreements=12, permissions=48)
+    assert web.page_queries(large, "/dashboard/", warm=False) == cold_small
+    assert web.page_queries(large, "/dashboard/") < cold_small  # the table came from the cache
+
+
+def test_support_lookup_queries_do_not_grow_with_the_events():
+    from support.demo import seed_support_staff
+
+    staff = seed_support_staff()
+    url = web.support_person_url("", 0)
+    seed.seed_timeline_events(20, people=2, users=1)
+    few = web.page_queries(staff, url)
+    seed.seed_timeline_events(400, people=2, users=1)
+    assert web.page_queries(staff, url) == few

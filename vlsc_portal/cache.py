@@ -1,0 +1,32 @@
+"""Django's Redis cache, keeping one redis-py client per connection pool.
+
+Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every operation; with
+redis-py 8 that costs about 0.3 ms (it rebuilds its response-callback tables), twice what the
+round trip to a local Redis costs. A client is thread-safe over its pool, and Django already keeps
+one cache object per thread, so reusing it changes nothing else. Written by hand: no maintained
+package offers only this (django-redis replaces the whole backend)."""
+
+from __future__ import annotations
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+
+
+class RedisCacheClient(DjangoRedisCacheClient):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._client(connection_pool=self._get_connection_pool(write))
+            self._clients[index] = client
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = RedisCacheClient
