@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -31,6 +31,8 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Support's lookup by address is case-insensitive (UPPER, as Django's iexact).
+        indexes = [models.Index(Upper("email"), name="user_email_upper")]
 
     def __str__(self) -> str:
         return self.email or self.username
@@ -101,7 +103,7 @@ class Registration(models.Model):
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     sign_in_address = models.EmailField(max_length=254)
-    invitation_address = models.EmailField(max_length=254, db_index=True)
+    invitation_address = models.EmailField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -135,8 +137,15 @@ class Registration(models.Model):
                 name="registration_expires_after_creation",
             ),
         ]
+        # Lean on purpose: expiring a million registrations rewrites every row, and each index a
+        # new row version enters costs time. The pending-only indexes are not entered at all.
         indexes = [
-            models.Index(fields=["state", "expires_at"], name="registration_state_expiry_idx")
+            models.Index(fields=["invitation_address"], name="registration_invitation_idx"),
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(state="pending"),
+                name="registration_pending_expiry",
+            ),
         ]
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
@@ -188,6 +197,7 @@ class Conversion(models.Model):
                 name="one_active_conversion_per_user",
             ),
         ]
+        indexes = [models.Index(Upper("personal_address"), name="conversion_personal_upper")]
         verbose_name = _("conversion")
         verbose_name_plural = _("conversions")
 

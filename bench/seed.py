@@ -27,17 +27,22 @@ def _pg() -> bool:
 
 
 def seed_pending_registrations(count: int) -> int:
-    """``count`` users, each with one pending registration whose 48 hours ended an hour ago."""
+    """``count`` users, each with one pending registration whose 48 hours ended an hour ago.
+
+    The users stay between runs (deleting a million users means checking the nineteen tables that
+    reference them); only their registrations are replaced."""
     now = timezone.now()
     created_at, expires_at = now - timedelta(hours=49), now - timedelta(hours=1)
-    user_table, reg_table = User._meta.db_table, Registration._meta.db_table
-    for start in range(0, count, PG_BATCH if _pg() else ORM_BATCH):
-        stop = min(count, start + (PG_BATCH if _pg() else ORM_BATCH))
+    drop_pending_registrations()
+    batch_size = PG_BATCH if _pg() else ORM_BATCH
+    existing = User.objects.filter(username__startswith=REG_PREFIX).count()
+    for start in range(existing, count, batch_size):
+        stop = min(count, start + batch_size)
         with transaction.atomic():
             if _pg():
-                _pg_insert_batch(start, stop, now, created_at, expires_at)
+                _pg_insert_users(start, stop, now)
             else:
-                users = User.objects.bulk_create(
+                User.objects.bulk_create(
                     User(
                         username=f"{REG_PREFIX}{n}",
                         email=f"{REG_PREFIX}{n}@bench.example",
@@ -45,22 +50,38 @@ def seed_pending_registrations(count: int) -> int:
                     )
                     for n in range(start, stop)
                 )
+    bench_users = User.objects.filter(username__startswith=REG_PREFIX).order_by("pk")
+    if _pg():
+        # Key ranges, not a list of a million keys: this process forks the expiry's, whose peak
+        # memory would otherwise count the list.
+        first = bench_users.values_list("pk", flat=True).first()
+        last = bench_users.values_list("pk", flat=True)[count - 1]
+        for low in range(first, last + 1, batch_size):
+            with transaction.atomic():
+                _pg_insert_registrations(
+                    low, min(last, low + batch_size - 1), created_at, expires_at
+                )
+    else:
+        ids = list(bench_users.values_list("pk", flat=True)[:count])
+        for start in range(0, len(ids), batch_size):
+            with transaction.atomic():
                 Registration.objects.bulk_create(
                     Registration(
-                        user=user,
+                        user_id=pk,
                         state=Registration.State.PENDING,
-                        sign_in_address=user.email,
-                        invitation_address=f"invited-{user.email}",
+                        sign_in_address=f"bench-{pk}@bench.example",
+                        invitation_address=f"invited-bench-{pk}@bench.example",
                         created_at=created_at,
                         expires_at=expires_at,
                         nonce="0" * 32,
                     )
-                    for user in users
+                    for pk in ids[start : start + batch_size]
                 )
     if _pg():
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {user_table}")
-            cursor.execute(f"ANALYZE {reg_table}")
+            # A previous run's deleted rows would otherwise be scanned and skipped by the expiry.
+            cursor.execute(f"VACUUM ANALYZE {User._meta.db_table}")
+            cursor.execute(f"VACUUM ANALYZE {Registration._meta.db_table}")
     return count
 
 
@@ -79,36 +100,42 @@ def _other_columns(model, given: set[str]) -> tuple[list[str], list]:
     return columns, values
 
 
-def _pg_insert_batch(start: int, stop: int, now, created_at, expires_at) -> None:
-    """One statement: users ``start``..``stop - 1`` and a pending registration each."""
+def _pg_insert_users(start: int, stop: int, now) -> None:
+    user_table = User._meta.db_table
+    user_cols, user_vals = _other_columns(User, {"username", "email", "password", "date_joined"})
+    marks = "".join(", %s" for _ in user_cols)
+    sql = f"""
+        INSERT INTO {user_table} (username, email, password, date_joined
+          {"".join(", " + c for c in user_cols)})
+        SELECT %s || n, %s || n || '@bench.example', '!', %s{marks}
+        FROM generate_series(%s, %s) AS n
+    """  # noqa: S608  (names come from the models; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [REG_PREFIX, REG_PREFIX, now, *user_vals, start, stop - 1])
+
+
+def _pg_insert_registrations(first_pk: int, last_pk: int, created_at, expires_at) -> None:
+    """One statement: a pending registration for each bench user with a key in the range."""
     user_table, reg_table = User._meta.db_table, Registration._meta.db_table
-    user_given = {"username", "email", "password", "date_joined"}
     reg_given = {"user_id", "state", "sign_in_address", "invitation_address", "created_at"}
     reg_given |= {"expires_at", "nonce"}
-    user_cols, user_vals = _other_columns(User, user_given)
     reg_cols, reg_vals = _other_columns(Registration, reg_given)
-    marks = "".join(", %s" for _ in user_cols)
-    reg_marks = "".join(", %s" for _ in reg_cols)
+    marks = "".join(", %s" for _ in reg_cols)
     sql = f"""
-        WITH u AS (
-          INSERT INTO {user_table} (username, email, password, date_joined
-            {"".join(", " + c for c in user_cols)})
-          SELECT %s || n, %s || n || '@bench.example', '!', %s{marks}
-          FROM generate_series(%s, %s) AS n
-          RETURNING id, email)
         INSERT INTO {reg_table} (user_id, state, sign_in_address, invitation_address,
           created_at, expires_at, nonce{"".join(", " + c for c in reg_cols)})
-        SELECT id, 'pending', email, 'invited-' || email, %s, %s, md5(email){reg_marks}
-        FROM u
+        SELECT id, 'pending', email, 'invited-' || email, %s, %s, md5(email){marks}
+        FROM {user_table}
+        WHERE id BETWEEN %s AND %s AND username LIKE %s
     """  # noqa: S608  (names come from the models; every value is a parameter)
-    params = [REG_PREFIX, REG_PREFIX, now, *user_vals, start, stop - 1]
-    params += [created_at, expires_at, *reg_vals]
+    params = [created_at, expires_at, *reg_vals, first_pk, last_pk, f"{REG_PREFIX}%"]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
 def drop_pending_registrations() -> None:
-    """Remove what :func:`seed_pending_registrations` made (set-based, no ORM cascade)."""
+    """Remove the registrations :func:`seed_pending_registrations` made (set-based); the bench
+    users stay for the next run."""
     user_table, reg_table = User._meta.db_table, Registration._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -116,7 +143,12 @@ def drop_pending_registrations() -> None:
             f"(SELECT id FROM {user_table} WHERE username LIKE %s)",
             [f"{REG_PREFIX}%"],
         )
-        cursor.execute(f"DELETE FROM {user_table} WHERE username LIKE %s", [f"{REG_PREFIX}%"])  # noqa: S608
+
+
+def drop_bench_users() -> None:
+    """The bench users themselves (slow at a million: every referencing table is checked)."""
+    drop_pending_registrations()
+    User.objects.filter(username__startswith=REG_PREFIX).delete()
 
 
 def agreements_available() -> bool:
@@ -211,7 +243,7 @@ def seed_timeline_events(count: int, *, people: int, users: int) -> dict:
                     )
         if _pg():
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {SignInEvent._meta.db_table}")
+                cursor.execute(f"VACUUM ANALYZE {SignInEvent._meta.db_table}")
     for n in range(users):
         user, _ = User.objects.get_or_create(
             username=f"{PERSON_PREFIX}{n}", defaults={"email": person_address(n)}

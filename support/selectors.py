@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -121,24 +121,32 @@ def lookup(*, query: str) -> LookupResult:
 
 def users_with_address(address: str) -> list[User]:
     """Users who have ``address`` (lower case) as sign-in address, allauth address (verified or
-    not), registration, conversion or sign-in attempt. One query."""
-    return list(
-        User.objects.filter(
-            Q(email__iexact=address)
-            | Q(pk__in=EmailAddress.objects.filter(email__iexact=address).values("user"))
-            | Q(pk__in=Registration.objects.filter(invitation_address=address).values("user"))
-            | Q(
-                pk__in=Conversion.objects.filter(
-                    Q(work_email=address) | Q(personal_address__iexact=address)
-                ).values("user")
-            )
-            | Q(
-                pk__in=SignInEvent.objects.alias(address_lower=Lower("address"))
-                .filter(address_lower=address, user__isnull=False)
-                .values("user")
-            )
-        ).order_by("pk")[:20]
+    not), registration, conversion or sign-in attempt. One query: a UNION of index lookups (an OR
+    of subqueries would scan every user)."""
+    upper = address.upper()
+    ids = (
+        User.objects.annotate(key=Upper("email"))
+        .filter(key=upper)
+        .order_by()
+        .values("pk")
+        .union(
+            EmailAddress.objects.annotate(key=Upper("email"))
+            .filter(key=upper)
+            .order_by()
+            .values("user_id"),
+            Registration.objects.filter(invitation_address=address).order_by().values("user_id"),
+            Conversion.objects.filter(work_email=address).order_by().values("user_id"),
+            Conversion.objects.annotate(key=Upper("personal_address"))
+            .filter(key=upper)
+            .order_by()
+            .values("user_id"),
+            SignInEvent.objects.alias(address_lower=Lower("address"))
+            .filter(address_lower=address, user__isnull=False)
+            .order_by()
+            .values("user_id"),
+        )
     )
+    return list(User.objects.filter(pk__in=ids).order_by("pk")[:20])
 
 
 def people_with_address(address: str) -> list[Match]:
@@ -370,6 +378,21 @@ def _newest(queryset: QuerySet, who: Q | None, cursor, rank: int, time_field: st
     )
 
 
+_CHOICES: dict[tuple[type, str], dict] = {}
+
+
+def _display(obj, field: str) -> str:
+    """``obj.get_<field>_display()`` without its per-call rebuild of the choices (a timeline page
+    shows dozens of rows; Django hashes every choice label on every call)."""
+    key = (type(obj), field)
+    labels = _CHOICES.get(key)
+    if labels is None:
+        labels = dict(type(obj)._meta.get_field(field).flatchoices)
+        _CHOICES[key] = labels
+    value = getattr(obj, field)
+    return str(labels.get(value, value))
+
+
 def timeline(
     *, subject: Person, before: Cursor | None = None, page_size: int = PAGE_SIZE
 ) -> Timeline:
@@ -396,7 +419,7 @@ def timeline(
                 1,
                 e.pk,
                 "sign_in",
-                e.get_outcome_display(),
+                _display(e, "outcome"),
                 detail=" · ".join(x for x in (e.address, e.detail) if x),
                 code=" ".join(x for x in (e.error_code, e.provider_code) if x),
                 reference=e.reference_id,
@@ -413,7 +436,7 @@ def timeline(
                 "registration",
                 _("Registration of %(address)s") % {"address": r.invitation_address},
                 detail=_("Expires %(when)s UTC") % {"when": f"{r.expires_at:%Y-%m-%d %H:%M}"},
-                state=r.get_state_display(),
+                state=_display(r, "state"),
             )
         )
 
@@ -429,7 +452,7 @@ def timeline(
                 _("Email “%(subject)s”") % {"subject": m.subject},
                 detail=_("To %(to)s") % {"to": m.to}
                 + (f" · {m.last_error}" if m.last_error else ""),
-                state=m.get_state_display(),
+                state=_display(m, "state"),
             )
         )
 
@@ -443,7 +466,7 @@ def timeline(
                 "conversion",
                 _("Conversion from %(personal)s to %(work)s")
                 % {"personal": c.personal_address, "work": c.work_email},
-                state=c.get_state_display(),
+                state=_display(c, "state"),
             )
         )
 
@@ -455,7 +478,7 @@ def timeline(
                 5,
                 a.pk,
                 "agreement",
-                a.get_action_display(),
+                _display(a, "action"),
                 detail=" · ".join(
                     x for x in (a.agreement_number, a.subject_email, a.detail, a.actor_email) if x
                 ),
@@ -470,11 +493,11 @@ def timeline(
                 6,
                 s.pk,
                 "support_request",
-                _("Support request: %(topic)s") % {"topic": s.get_topic_display()},
+                _("Support request: %(topic)s") % {"topic": _display(s, "topic")},
                 detail=s.message[:200],
                 code=s.error_code,
                 reference=s.reference,
-                state=s.get_state_display(),
+                state=_display(s, "state"),
             )
         )
 
@@ -486,7 +509,7 @@ def timeline(
                 7,
                 x.pk,
                 "support_action",
-                x.get_action_display(),
+                _display(x, "action"),
                 detail=_("By %(who)s: %(why)s") % {"who": x.actor_email, "why": x.reason or "—"},
             )
         )
