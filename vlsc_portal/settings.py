@@ -194,6 +194,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Database connections the registration expiry spreads a large backlog over (one on SQLite).
+EXPIRY_PARALLELISM = env_int("EXPIRY_PARALLELISM", 2)
+
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "vlsc_portal.tasks.heartbeat",

@@ -11,12 +11,14 @@ unique-verified-email constraint keeps two users from owning one address.
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -277,11 +279,43 @@ def cancel_registration(*, registration: Registration, reason: str = "") -> Regi
     return registration
 
 
-def expire_pending_registrations(*, now: datetime | None = None) -> int:
-    """Expire every pending registration whose window has closed, in one conditional bulk
-    statement (safe to run twice, or on two machines at once). Returns how many it expired.
-    The unverified address stays with the user; registering it again reuses it."""
+EXPIRY_CHUNK = 100_000  # primary keys per statement
+
+
+def expire_pending_registrations(
+    *, now: datetime | None = None, parallel: int | None = None
+) -> int:
+    """Expire every pending registration whose window has closed; returns how many it expired.
+    The unverified address stays with the user; registering it again reuses it.
+
+    Each statement is a conditional bulk UPDATE, so this is safe to run twice or on two machines
+    at once. Up to ``EXPIRY_CHUNK`` overdue registrations take one statement; more are split by
+    primary-key range over ``parallel`` database connections (``EXPIRY_PARALLELISM``, one on
+    SQLite, which has a single writer), each range its own transaction."""
     now = now or timezone.now()
-    return Registration.objects.filter(state=State.PENDING, expires_at__lte=now).update(
-        state=State.EXPIRED, expired_at=now
-    )
+    due = Registration.objects.filter(state=State.PENDING, expires_at__lte=now)
+    bounds = due.aggregate(low=Min("pk"), high=Max("pk"))
+    low, high = bounds["low"], bounds["high"]
+    if low is None:
+        return 0
+    if high - low < EXPIRY_CHUNK:
+        return due.filter(pk__range=(low, high)).update(state=State.EXPIRED, expired_at=now)
+    ranges = [
+        (start, min(high, start + EXPIRY_CHUNK - 1)) for start in range(low, high + 1, EXPIRY_CHUNK)
+    ]
+    if parallel is None:
+        parallel = settings.EXPIRY_PARALLELISM
+    if connection.vendor == "sqlite":
+        parallel = 1
+
+    def expire_range(bounds: tuple[int, int]) -> int:
+        try:
+            return due.filter(pk__range=bounds).update(state=State.EXPIRED, expired_at=now)
+        finally:
+            if parallel > 1:
+                connection.close()  # this thread's own connection
+
+    if parallel <= 1:
+        return sum(map(expire_range, ranges))
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return sum(pool.map(expire_range, ranges))

@@ -217,3 +217,35 @@ def test_the_address_lookup_uses_the_lower_case_index():
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "signin_address_time" in plan
+
+
+def _rows_by_orm(subject, cursor, n):
+    querysets = selectors._timeline_querysets(subject, cursor, n)
+    return {rank: [row.pk for row in qs] for rank, qs in querysets.items()}
+
+
+def test_the_compiled_timeline_answers_as_the_querysets_do_for_each_person(bob, pending):
+    from tests.support.conftest import make_user
+
+    _many_events(bob, 30)
+    alice = make_user("alice@fabrikam.com")
+    for i in range(5):
+        sign_in_event(f"A{i:011d}", user=alice, address="alice@fabrikam.com")
+    bob_subject = selectors.person(user_id=bob.pk)
+    alice_subject = selectors.person(user_id=alice.pk)
+    first = selectors.timeline(subject=bob_subject, page_size=10)
+    cursor = selectors.Cursor.decode(first.next_cursor)
+    for subject in (bob_subject, alice_subject, bob_subject):
+        for before in (None, cursor):
+            compiled = selectors._timeline_rows(subject, before, 11)
+            assert {r: [row.pk for row in rows] for r, rows in compiled.items()} == (
+                _rows_by_orm(subject, before, 11)
+            )
+    alice_rows = selectors._timeline_rows(alice_subject, None, 11)[1]
+    assert {row.user_id for row in alice_rows} == {alice.pk}
+
+
+def test_the_compiled_address_lookup_answers_as_the_queryset_does(bob, pending):
+    for address in ("bob@fabrikam.com", "BOB@FABRIKAM.COM".lower(), "nobody@x.com"):
+        expected = list(selectors._users_with_address_queryset(address))
+        assert selectors.users_with_address(address) == expected
