@@ -7,7 +7,6 @@ import re
 import statistics
 import threading
 import time
-from html import unescape
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
@@ -19,6 +18,7 @@ from django.test import Client
 from bench import load
 from bench.load import LoadResult, Target, percentile
 from bench.processes import CLIENT_ID, CLIENT_SECRET
+from entra_standin.testing import sign_in
 
 SIGN_IN_EMAIL = "alice@contoso.com"
 PASSWORD = "Passw0rd!"
@@ -113,13 +113,6 @@ def page_queries(user, url: str, *, warm: bool = True) -> int:
 # --- the callback ------------------------------------------------------------------------------
 
 
-def _form(html: str) -> tuple[str, dict[str, str]]:
-    action = re.search(r'<form[^>]*method="post"[^>]*?(?:action="([^"]*)")?[^>]*>', html, re.I)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    data = {"csrfmiddlewaretoken": token.group(1) if token else ""}
-    return (unescape(action.group(1) or "") if action else ""), data
-
-
 def _callback_url(base: str, session: requests.Session) -> str:
     """Sign-in start at the portal, then the stand-in's sign-in form; returns the callback URL
     (with code and state) the stand-in sends the browser back to."""
@@ -133,26 +126,12 @@ def _callback_url(base: str, session: requests.Session) -> str:
     )
     if response.status_code != 302:
         raise RuntimeError(f"sign-in start answered {response.status_code}: {response.text[:400]}")
-    url = response.headers["Location"]
-    idp = http_session()
-    response = idp.get(url, allow_redirects=False, timeout=10)
-    posted = False
-    for _ in range(10):
-        location = response.headers.get("Location")
-        if response.status_code in (301, 302, 303) and location:
-            url = urljoin(url, location)
-            if url.startswith(base):
-                return url
-            response = idp.get(url, allow_redirects=False, timeout=10)
-            continue
-        if posted or 'name="password"' not in response.text:
-            break
-        action, data = _form(response.text)
-        data.update(email=SIGN_IN_EMAIL, password=PASSWORD)
-        posted = True
-        url = urljoin(url, action) if action else url
-        response = idp.post(url, data=data, allow_redirects=False, timeout=10)
-    raise RuntimeError(f"the stand-in did not send the browser back: {response.status_code}")
+    url = sign_in(
+        response.headers["Location"], back_to=base, email=SIGN_IN_EMAIL, password=PASSWORD
+    )
+    if not isinstance(url, str):
+        raise RuntimeError(f"the stand-in did not send the browser back: {url.status_code}")
+    return url
 
 
 def _token_exchange(session_key: str, code_url: str, token_session, token_endpoint: str) -> float:

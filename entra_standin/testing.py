@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
+from urllib.parse import urljoin
 
 from entra_standin import config
 
@@ -189,3 +192,43 @@ def run_standin(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _sign_in_form(html: str) -> tuple[str, dict[str, str]]:
+    action = re.search(r'<form[^>]*method="post"[^>]*?(?:action="([^"]*)")?[^>]*>', html, re.I)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    return unescape(action.group(1) or "") if action else "", {
+        "csrfmiddlewaretoken": token.group(1) if token else ""
+    }
+
+
+def sign_in(auth_uri: str, *, back_to: str, password: str = "Passw0rd!", email: str | None = None):
+    """Drive the stand-in's sign-in pages with ``requests`` as a browser would: follow the
+    authorize URL, post the sign-in form (the address prefilled from ``login_hint`` unless
+    ``email`` is given). Returns the URL starting with ``back_to`` the stand-in redirects to (the
+    relying party's callback), or the last response when it stays on its own pages."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    response = session.get(auth_uri, allow_redirects=False, timeout=10)
+    url = auth_uri
+    posted = False
+    for _ in range(10):
+        location = response.headers.get("Location")
+        if response.status_code in (301, 302, 303) and location:
+            url = urljoin(url, location)
+            if url.startswith(back_to):
+                return url
+            response = session.get(url, allow_redirects=False, timeout=10)
+            continue
+        if posted or 'name="password"' not in response.text:
+            return response
+        action, data = _sign_in_form(response.text)
+        email_match = re.search(r'name="email"[^>]*value="([^"]*)"', response.text)
+        data["email"] = email or (unescape(email_match.group(1)) if email_match else "")
+        data["password"] = password
+        posted = True
+        url = urljoin(url, action) if action else url
+        response = session.post(url, data=data, allow_redirects=False, timeout=10)
+    raise StandinError("the stand-in kept redirecting")
