@@ -10,10 +10,13 @@ does today."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 KEY = "agreements:access-version"
 # How long a rendered dashboard table may stay in the cache unread (the version, not this,
@@ -22,16 +25,29 @@ DASHBOARD_TTL = 15 * 60
 
 
 def current() -> str:
-    version = cache.get(KEY)
-    if version is None:
-        cache.add(KEY, secrets.token_hex(8), None)
+    """The version; a fresh one (so nothing cached is reused) when the cache cannot say."""
+    fresh = secrets.token_hex(8)
+    try:
         version = cache.get(KEY)
-    return version
+        if version is None:
+            cache.add(KEY, fresh, None)
+            version = cache.get(KEY)
+    except Exception:  # the cache is down: render afresh, never fail the page
+        logger.warning("access version unavailable", exc_info=True)
+        return fresh
+    return version or fresh
+
+
+def _move() -> None:
+    try:
+        cache.set(KEY, secrets.token_hex(8), None)
+    except Exception:  # a write to agreements must not fail because the cache is down
+        logger.error("could not move the access version: dashboards may lag", exc_info=True)
 
 
 def bump() -> None:
-    cache.set(KEY, secrets.token_hex(8), None)
-    transaction.on_commit(lambda: cache.set(KEY, secrets.token_hex(8), None))
+    _move()
+    transaction.on_commit(_move, robust=True)
 
 
 def dashboard_cache_key(*, user, pending) -> str:

@@ -158,6 +158,7 @@ def agreements_available() -> bool:
 def seed_dashboard_user(*, agreements: int, permissions: int):
     """A registered user (verified address) holding ``permissions`` grants spread over
     ``agreements`` agreements. Returns the user; reuses the data a previous run left."""
+    from agreements import access_version
     from agreements.models import Agreement, PermissionGrant
 
     user, _ = User.objects.get_or_create(
@@ -189,6 +190,7 @@ def seed_dashboard_user(*, agreements: int, permissions: int):
             kind = kinds[(i // agreements) % len(kinds)]
             grants.append(PermissionGrant(agreement=agreement, email=DASHBOARD_EMAIL, kind=kind))
         PermissionGrant.objects.bulk_create(grants, batch_size=ORM_BATCH)
+    access_version.bump()  # bulk_create sends no signals
     return user
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,7 +121,9 @@ def lookup(*, query: str) -> LookupResult:
 
 
 def _users_with_address_queryset(address: str) -> QuerySet[User]:
-    upper = address.upper()
+    # The database upper-cases both sides, as iexact does: Python's str.upper() maps some
+    # non-ASCII letters (dotless ı, ſ, ß) onto ASCII ones the database leaves alone.
+    upper = Upper(Value(address))
     ids = (
         User.objects.annotate(key=Upper("email"))
         .filter(key=upper)
@@ -158,20 +160,14 @@ def users_with_address(address: str) -> list[User]:
 
     Django takes about 8 ms to compile this queryset and PostgreSQL under 1 ms to run it, so it
     is compiled once per database backend with a sentinel address and reused with the real
-    address in the sentinel's places (as itself or upper-cased)."""
+    address in the sentinel's places."""
     compiled = _COMPILED.get(connection.vendor)
     if compiled is None:
         sql, params = _users_with_address_queryset(_SENTINEL).query.sql_with_params()
-        places = [
-            "upper" if p == _SENTINEL.upper() else "as-is" if p == _SENTINEL else ("value", p)
-            for p in params
-        ]
+        places = ["address" if p == _SENTINEL else ("value", p) for p in params]
         compiled = _COMPILED[connection.vendor] = (sql, places)
     sql, places = compiled
-    params = [
-        address.upper() if place == "upper" else address if place == "as-is" else place[1]
-        for place in places
-    ]
+    params = [address if place == "address" else place[1] for place in places]
     return list(User.objects.raw(sql, params))
 
 

@@ -30,9 +30,26 @@ class InvalidIdToken(Exception):
         self.reason = reason
 
 
+HTTP_TIMEOUT = 10  # seconds, for every request to the authority (MSAL sets none of its own)
+
+
+class ProviderUnavailable(Exception):
+    """The authority failed or answered something unusable (discovery, keys)."""
+
+
+class _Session(requests.Session):
+    """A session whose requests time out: MSAL ignores its ``timeout`` once given an
+    ``http_client``, and a hung authority would hold a web worker indefinitely."""
+
+    def request(self, *args, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = HTTP_TIMEOUT
+        return super().request(*args, **kwargs)
+
+
 @lru_cache(maxsize=1)
 def http_session() -> requests.Session:
-    session = requests.Session()
+    session = _Session()
     session.trust_env = False
     if settings.ENTRA_CA_BUNDLE:
         session.verify = settings.ENTRA_CA_BUNDLE
@@ -63,22 +80,44 @@ def msal_app() -> msal.ConfidentialClientApplication:
     )
 
 
+DISCOVERY_FIELDS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "issuer")
+
+
 def openid_configuration() -> dict[str, Any]:
+    """The authority's discovery document; raises :class:`ProviderUnavailable` when it cannot
+    be fetched or lacks what sign-in needs (and then keeps nothing, so the next try refetches)."""
     url = f"{authority_url()}/v2.0/.well-known/openid-configuration"
     key = ("openid-configuration", url)
     if key not in _http_cache:
-        response = http_session().get(url, timeout=10)
-        response.raise_for_status()
-        _http_cache[key] = response.json()
+        try:
+            response = http_session().get(url, timeout=HTTP_TIMEOUT)
+            response.raise_for_status()
+            document = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise ProviderUnavailable(f"discovery: {exc}") from exc
+        if not isinstance(document, dict) or not all(
+            isinstance(document.get(name), str) for name in DISCOVERY_FIELDS
+        ):
+            raise ProviderUnavailable("discovery: the document lacks the endpoints or issuer")
+        _http_cache[key] = document
     return _http_cache[key]
 
 
 def _jwks(uri: str, *, refresh: bool = False) -> jwt.PyJWKSet:
     with _jwks_lock:
         if refresh or uri not in _jwks_cache:
-            response = http_session().get(uri, timeout=10)
-            response.raise_for_status()
-            _jwks_cache[uri] = jwt.PyJWKSet.from_dict(response.json())
+            try:
+                response = http_session().get(uri, timeout=HTTP_TIMEOUT)
+                response.raise_for_status()
+                _jwks_cache[uri] = jwt.PyJWKSet.from_dict(response.json())
+            except (
+                requests.RequestException,
+                ValueError,
+                TypeError,
+                AttributeError,
+                jwt.PyJWTError,
+            ) as exc:
+                raise ProviderUnavailable(f"signing keys: {exc!r}") from exc
         return _jwks_cache[uri]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import msal
@@ -77,8 +78,15 @@ def callback(request: HttpRequest) -> HttpResponse:
 
     try:
         result = client.msal_app().acquire_token_by_auth_code_flow(state["msal_flow"], params)
-    except (msal.exceptions.MsalServiceError, requests.RequestException) as exc:
-        return _unavailable(request, f"token endpoint failed: {exc}", login_hint)
+    except (
+        msal.exceptions.MsalServiceError,
+        requests.RequestException,
+        json.JSONDecodeError,  # an answer that is not JSON (a proxy's error page)
+        client.ProviderUnavailable,
+        KeyError,  # a discovery document MSAL cannot use
+        TypeError,
+    ) as exc:
+        return _unavailable(request, f"token endpoint failed: {exc!r}", login_hint)
     except (ValueError, RuntimeError) as exc:
         return _start_again(request, f"MSAL refused the callback: {exc}", login_hint)
 
@@ -97,8 +105,8 @@ def callback(request: HttpRequest) -> HttpResponse:
 
     try:
         claims = client.validate_id_token(result.get("id_token", ""))
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        return _unavailable(request, f"could not fetch the signing keys: {exc}", login_hint)
+    except client.ProviderUnavailable as exc:
+        return _unavailable(request, str(exc), login_hint)
     except client.InvalidIdToken as exc:
         signin.record_sign_in_event(
             request, outcome=Outcome.INVALID_TOKEN, address=login_hint, detail=exc.reason

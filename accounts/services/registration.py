@@ -291,7 +291,8 @@ def expire_pending_registrations(
     Each statement is a conditional bulk UPDATE, so this is safe to run twice or on two machines
     at once. Up to ``EXPIRY_CHUNK`` overdue registrations take one statement; more are split by
     primary-key range over ``parallel`` database connections (``EXPIRY_PARALLELISM``, one on
-    SQLite, which has a single writer), each range its own transaction."""
+    SQLite, which has a single writer, or inside the caller's transaction), each range its own
+    transaction."""
     now = now or timezone.now()
     due = Registration.objects.filter(state=State.PENDING, expires_at__lte=now)
     bounds = due.aggregate(low=Min("pk"), high=Max("pk"))
@@ -305,8 +306,8 @@ def expire_pending_registrations(
     ]
     if parallel is None:
         parallel = settings.EXPIRY_PARALLELISM
-    if connection.vendor == "sqlite":
-        parallel = 1
+    if connection.vendor == "sqlite" or connection.in_atomic_block:
+        parallel = 1  # one writer; or the caller's transaction must hold every change
 
     def expire_range(bounds: tuple[int, int]) -> int:
         try:

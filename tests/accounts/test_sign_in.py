@@ -218,22 +218,76 @@ def test_a_token_endpoint_failure_mid_flow_gets_a_503_and_a_recorded_event(
     assert not User.objects.exists()
 
 
-def test_unreachable_signing_keys_mid_flow_get_a_503(client, entra, monkeypatch):
+def _json_response(body: str, status: int = 200) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body.encode()
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
+@pytest.mark.parametrize(
+    "keys_answer",
+    [
+        "unreachable",
+        '{"keys": []}',  # PyJWT refuses an empty key set
+        '["not", "an", "object"]',
+        "<html>proxy error</html>",
+    ],
+)
+def test_unusable_signing_keys_mid_flow_get_a_503(client, entra, monkeypatch, keys_answer):
     from accounts.entra import client as entra_client
 
     callback = sign_in_at_standin(start(client, "alice@contoso.com"))
     entra_client.reset_caches()
     real_get = requests.Session.get
 
-    def keys_down(self, url, *args, **kwargs):
-        if "keys" in url or "openid-configuration" in url:
-            raise requests.ConnectionError("keys unreachable")
+    def keys_broken(self, url, *args, **kwargs):
+        if "keys" in url:
+            if keys_answer == "unreachable":
+                raise requests.ConnectionError("keys unreachable")
+            return _json_response(keys_answer)
         return real_get(self, url, *args, **kwargs)
 
-    monkeypatch.setattr(requests.Session, "get", keys_down)
+    monkeypatch.setattr(requests.Session, "get", keys_broken)
     response = client.get(callback)
     assert response.status_code == 503
     assert SignInEvent.objects.get().outcome == Outcome.PROVIDER_UNAVAILABLE
+    assert not User.objects.exists()
+
+
+def test_a_discovery_document_without_endpoints_is_a_503_and_not_kept(client, monkeypatch):
+    from accounts.entra import client as entra_client
+
+    entra_client.reset_caches()
+    monkeypatch.setattr(
+        requests.Session, "get", lambda self, url, *a, **k: _json_response('{"issuer": 5}')
+    )
+    with pytest.raises(entra_client.ProviderUnavailable):
+        entra_client.openid_configuration()
+    assert not entra_client._http_cache
+    entra_client.reset_caches()
+
+
+def test_requests_to_the_authority_time_out():
+    from accounts.entra import client as entra_client
+
+    seen = {}
+
+    def fake_request(self, method, url, **kwargs):
+        seen.update(kwargs)
+        return _json_response("{}")
+
+    entra_client.reset_caches()
+    session = entra_client.http_session()
+    original = requests.Session.request
+    requests.Session.request = fake_request
+    try:
+        session.post("https://authority.example/token", data={}, timeout=None)
+    finally:
+        requests.Session.request = original
+        entra_client.reset_caches()
+    assert seen["timeout"] == entra_client.HTTP_TIMEOUT
 
 
 def test_a_malformed_address_gets_a_form_error(client):

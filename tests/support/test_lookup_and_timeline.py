@@ -249,3 +249,15 @@ def test_the_compiled_address_lookup_answers_as_the_queryset_does(bob, pending):
     for address in ("bob@fabrikam.com", "BOB@FABRIKAM.COM".lower(), "nobody@x.com"):
         expected = list(selectors._users_with_address_queryset(address))
         assert selectors.users_with_address(address) == expected
+
+
+def test_a_non_ascii_address_matches_as_the_database_compares_it(bob):
+    # Python upper-cases "ı" (dotless i) to "I"; SQLite's UPPER does not, PostgreSQL's may: the
+    # lookup follows the database, as Django's iexact does, not Python.
+    from accounts.models import User
+
+    expected = list(User.objects.filter(email__iexact="bob@fabrıkam.com"))
+    assert selectors.users_with_address("bob@fabrıkam.com") == expected
+    if connection.vendor == "sqlite":
+        assert expected == []
+    assert selectors.users_with_address("bob@fabrikam.com") == [bob]
