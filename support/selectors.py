@@ -149,26 +149,56 @@ def _users_with_address_queryset(address: str) -> QuerySet[User]:
     return User.objects.filter(pk__in=ids).order_by("pk")[:20]
 
 
-_SENTINEL = "sentinel-address@compiled.invalid"
-_COMPILED: dict[str, tuple[str, list]] = {}
+_COMPILED: dict[tuple, dict] = {}
+
+
+def _run_compiled(key: tuple, build, values: dict) -> dict:
+    """Run the querysets ``build()`` makes, as raw SQL compiled once per ``key``.
+
+    Django can take longer to compile a query than the database takes to answer it. ``build``
+    returns ``{name: queryset}`` made from sentinel values (the keys of ``values``); the first
+    call per ``key`` (which must name everything that changes the SQL's shape) compiles them and
+    records which parameter positions hold a sentinel; every call runs them with each such
+    position given its real value from ``values``. Returns ``{name: rows}``."""
+    compiled = _COMPILED.get((connection.vendor, *key))
+    if compiled is None:
+        compiled = {}
+        for name, queryset in build().items():
+            sql, params = queryset.query.sql_with_params()
+            places = [
+                ("sentinel", p) if _hashable(p) and p in values else ("value", p) for p in params
+            ]
+            compiled[name] = (queryset.model, sql, places)
+        _COMPILED[(connection.vendor, *key)] = compiled
+    return {
+        name: list(
+            model.objects.raw(sql, [values[p] if kind == "sentinel" else p for kind, p in places])
+        )
+        for name, (model, sql, places) in compiled.items()
+    }
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+_SENTINEL_ADDRESS = "sentinel-address@compiled.invalid"
 
 
 def users_with_address(address: str) -> list[User]:
     """Users who have ``address`` (lower case) as sign-in address, allauth address (verified or
     not), registration, conversion or sign-in attempt. One query: a UNION of index lookups (an OR
-    of subqueries would scan every user).
-
-    Django takes about 8 ms to compile this queryset and PostgreSQL under 1 ms to run it, so it
-    is compiled once per database backend with a sentinel address and reused with the real
-    address in the sentinel's places."""
-    compiled = _COMPILED.get(connection.vendor)
-    if compiled is None:
-        sql, params = _users_with_address_queryset(_SENTINEL).query.sql_with_params()
-        places = ["address" if p == _SENTINEL else ("value", p) for p in params]
-        compiled = _COMPILED[connection.vendor] = (sql, places)
-    sql, places = compiled
-    params = [address if place == "address" else place[1] for place in places]
-    return list(User.objects.raw(sql, params))
+    of subqueries would scan every user), compiled once (Django takes about 8 ms to compile it,
+    PostgreSQL under 1 ms to run it)."""
+    return _run_compiled(
+        ("users_with_address",),
+        lambda: {"users": _users_with_address_queryset(_SENTINEL_ADDRESS)},
+        {_SENTINEL_ADDRESS: address},
+    )["users"]
 
 
 def people_with_address(address: str) -> list[Match]:
@@ -470,27 +500,16 @@ def _timeline_querysets(subject: Person, before: Cursor | None, n: int) -> dict[
 _SENTINEL_USER_PK = -7_000_001
 _SENTINEL_CURSOR_PK = -7_000_002
 _SENTINEL_AT = datetime(1999, 12, 31, 23, 59, 58, 123457, tzinfo=UTC)
-_TIMELINE_SQL: dict[tuple, dict[int, tuple[str, list]]] = {}
 
 
 def _timeline_rows(subject: Person, before: Cursor | None, n: int) -> dict[int, list]:
-    """Run :func:`_timeline_querysets`, compiled once per shape of page (whether there is a
-    user, how many addresses and references, which cursor, page size) and reused with this
-    page's values: Django spends about three times as long compiling these seven queries as the
-    database spends answering them. Sentinel values mark where each value goes."""
+    """Run :func:`_timeline_querysets` compiled once per shape of page (whether there is a
+    user, how many addresses and references, which cursor, page size): Django spends about three
+    times as long compiling these seven queries as the database spends answering them."""
     ops = connection.ops
-    shape = (
-        connection.vendor,
-        subject.user is not None,
-        len(subject.addresses),
-        len(subject.references),
-        before.rank if before else None,
-        n,
-    )
-    compiled = _TIMELINE_SQL.get(shape)
     sentinel_addresses = [f"sentinel-{i}@compiled.invalid" for i in range(len(subject.addresses))]
     sentinel_references = [f"SENTINEL{i:08d}" for i in range(len(subject.references))]
-    sentinels = {
+    values = {
         _SENTINEL_USER_PK: subject.user.pk if subject.user is not None else None,
         _SENTINEL_CURSOR_PK: before.pk if before else None,
         ops.adapt_datetimefield_value(_SENTINEL_AT): (
@@ -499,47 +518,23 @@ def _timeline_rows(subject: Person, before: Cursor | None, n: int) -> dict[int, 
         **dict(zip(sentinel_addresses, subject.addresses, strict=True)),
         **dict(zip(sentinel_references, subject.references, strict=True)),
     }
-    if compiled is None:
-        stand_in = Person(
-            user=User(pk=_SENTINEL_USER_PK) if subject.user is not None else None,
-            addresses=sentinel_addresses,
-            identities=[],
-            registrations=[],
-            references=sentinel_references,
-        )
-        cursor = (
-            Cursor(at=_SENTINEL_AT, rank=before.rank, pk=_SENTINEL_CURSOR_PK) if before else None
-        )
-        compiled = {
-            rank: queryset.query.sql_with_params()
-            for rank, queryset in _timeline_querysets(stand_in, cursor, n).items()
-        }
-        _TIMELINE_SQL[shape] = compiled
-    models = {
-        1: SignInEvent,
-        2: Registration,
-        3: OutboundEmail,
-        4: Conversion,
-        5: AuditEvent,
-        6: SupportRequest,
-        7: SupportAction,
-    }
-    return {
-        rank: list(
-            models[rank].objects.raw(
-                sql, [sentinels.get(p, p) if _hashable(p) else p for p in params]
-            )
-        )
-        for rank, (sql, params) in compiled.items()
-    }
-
-
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+    stand_in = Person(
+        user=User(pk=_SENTINEL_USER_PK) if subject.user is not None else None,
+        addresses=sentinel_addresses,
+        identities=[],
+        registrations=[],
+        references=sentinel_references,
+    )
+    cursor = Cursor(at=_SENTINEL_AT, rank=before.rank, pk=_SENTINEL_CURSOR_PK) if before else None
+    shape = (
+        "timeline",
+        subject.user is not None,
+        len(subject.addresses),
+        len(subject.references),
+        before.rank if before else None,
+        n,
+    )
+    return _run_compiled(shape, lambda: _timeline_querysets(stand_in, cursor, n), values)
 
 
 def timeline(
