@@ -83,22 +83,10 @@ def latest_registration(*, user: User) -> Registration | None:
     return Registration.objects.filter(user=user).select_related("verification_email").first()
 
 
-_UNREAD = object()
-
-
-def needs_registration(
-    *, user: User, verified_emails: list[str] | None = None, pending=_UNREAD
-) -> bool:
-    """A signed-in user who has proved no invitation address and has none pending. A caller
-    that already read the user's verified addresses or pending registration passes them."""
-    if verified_emails is not None:
-        if verified_emails:
-            return False
-    elif EmailAddress.objects.filter(user=user, verified=True).exists():
-        return False
-    if pending is _UNREAD:
-        pending = pending_registration(user=user)
-    return pending is None
+def needs_registration(*, verified_emails: list[str], pending: Registration | None) -> bool:
+    """A signed-in user who has proved no invitation address (``verified_emails``, from
+    ``accounts.selectors.verified_emails``) and has none pending (:func:`pending_registration`)."""
+    return not verified_emails and pending is None
 
 
 def make_token(registration: Registration) -> str:

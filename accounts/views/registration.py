@@ -32,9 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     verified_emails = selectors.verified_emails(user=user)
     pending = registrations.pending_registration(user=user)
-    if registrations.needs_registration(
-        user=user, verified_emails=verified_emails, pending=pending
-    ):
+    if registrations.needs_registration(verified_emails=verified_emails, pending=pending):
         return redirect("accounts:register")
     return render(
         request,
