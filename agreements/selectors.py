@@ -25,6 +25,7 @@ from agreements.models import (
     PermissionGrant,
 )
 from agreements.roles import KIND_ALLOWS, KIND_ORDER, ROLE_PERMISSIONS, kinds_for
+from vlsc_portal.choices import choice_label
 
 Role = AgreementContact.Role
 Kind = PermissionGrant.Kind
@@ -44,8 +45,6 @@ def _labels() -> dict[str, dict[str, str]]:
             "role": {value: str(label) for value, label in Role.choices},
             "kind": {value: str(label) for value, label in Kind.choices},
             "allows": {kind: str(text) for kind, text in KIND_ALLOWS.items()},
-            "program": {value: str(label) for value, label in Agreement.Program.choices},
-            "status": {value: str(label) for value, label in Agreement.Status.choices},
         }
         _LABELS[language] = labels
     return labels
@@ -80,12 +79,11 @@ class AgreementAccess:
 
     @property
     def program_label(self) -> str:
-        """``get_program_display`` without its per-call rebuild of the choices."""
-        return _labels()["program"].get(self.agreement.program, self.agreement.program)
+        return choice_label(self.agreement, "program")
 
     @property
     def status_label(self) -> str:
-        return _labels()["status"].get(self.agreement.status, self.agreement.status)
+        return choice_label(self.agreement, "status")
 
     @property
     def is_administrator(self) -> bool:

@@ -27,6 +27,7 @@ from accounts.models import Conversion, Registration, SignInEvent, User
 from agreements.models import AccessRequest, Agreement, AuditEvent
 from notifications.models import OutboundEmail
 from support.models import SupportAction, SupportRequest
+from vlsc_portal.choices import choice_label
 
 SUPPORT_GROUP = "Support staff"
 PAGE_SIZE = 25
@@ -420,21 +421,6 @@ def _any(*conditions: Q | None) -> Q | None:
     return combined
 
 
-_CHOICES: dict[tuple[type, str], dict] = {}
-
-
-def _display(obj, field: str) -> str:
-    """``obj.get_<field>_display()`` without its per-call rebuild of the choices (a timeline page
-    shows dozens of rows; Django hashes every choice label on every call)."""
-    key = (type(obj), field)
-    labels = _CHOICES.get(key)
-    if labels is None:
-        labels = dict(type(obj)._meta.get_field(field).flatchoices)
-        _CHOICES[key] = labels
-    value = getattr(obj, field)
-    return str(labels.get(value, value))
-
-
 def _timeline_querysets(subject: Person, before: Cursor | None, n: int) -> dict[int, QuerySet]:
     """Each source's query for one timeline page, by source rank (sources with nothing to match
     on are left out)."""
@@ -553,7 +539,7 @@ def timeline(
                 1,
                 e.pk,
                 "sign_in",
-                _display(e, "outcome"),
+                choice_label(e, "outcome"),
                 detail=" · ".join(x for x in (e.address, e.detail) if x),
                 code=" ".join(x for x in (e.error_code, e.provider_code) if x),
                 reference=e.reference_id,
@@ -569,7 +555,7 @@ def timeline(
                 "registration",
                 _("Registration of %(address)s") % {"address": r.invitation_address},
                 detail=_("Expires %(when)s UTC") % {"when": f"{r.expires_at:%Y-%m-%d %H:%M}"},
-                state=_display(r, "state"),
+                state=choice_label(r, "state"),
             )
         )
 
@@ -583,7 +569,7 @@ def timeline(
                 _("Email “%(subject)s”") % {"subject": m.subject},
                 detail=_("To %(to)s") % {"to": m.to}
                 + (f" · {m.last_error}" if m.last_error else ""),
-                state=_display(m, "state"),
+                state=choice_label(m, "state"),
             )
         )
 
@@ -596,7 +582,7 @@ def timeline(
                 "conversion",
                 _("Conversion from %(personal)s to %(work)s")
                 % {"personal": c.personal_address, "work": c.work_email},
-                state=_display(c, "state"),
+                state=choice_label(c, "state"),
             )
         )
 
@@ -607,7 +593,7 @@ def timeline(
                 5,
                 a.pk,
                 "agreement",
-                _display(a, "action"),
+                choice_label(a, "action"),
                 detail=" · ".join(
                     x for x in (a.agreement_number, a.subject_email, a.detail, a.actor_email) if x
                 ),
@@ -621,11 +607,11 @@ def timeline(
                 6,
                 s.pk,
                 "support_request",
-                _("Support request: %(topic)s") % {"topic": _display(s, "topic")},
+                _("Support request: %(topic)s") % {"topic": choice_label(s, "topic")},
                 detail=s.message[:200],
                 code=s.error_code,
                 reference=s.reference,
-                state=_display(s, "state"),
+                state=choice_label(s, "state"),
             )
         )
 
@@ -636,7 +622,7 @@ def timeline(
                 7,
                 x.pk,
                 "support_action",
-                _display(x, "action"),
+                choice_label(x, "action"),
                 detail=_("By %(who)s: %(why)s") % {"who": x.actor_email, "why": x.reason or "—"},
             )
         )
