@@ -69,52 +69,48 @@ def run(opts: Options) -> dict:
         "options": {k: v for k, v in vars(opts).items() if k != "only"},
         "web": {},
         "scale": {},
-        "skipped": {},
     }
     # Logs and the stand-in's data stay after the run, for reading (var/ is not committed).
     tmp = Path(settings.VAR_DIR) / "bench"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    if True:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        web_wanted = any(
-            opts.wants(n)
-            for n in ("ceiling", "landing", "sign_in_start", "dashboard", "callback", "support")
-        )
-        if web_wanted:
-            with run_standin(
-                data_dir=tmp / "standin",
-                mailbox_dir=tmp / "mailbox",
-                redirect_uris=[f"{base}/accounts/entra/login/callback/"],
-                post_logout_redirect_uris=[f"{base}/"],
-                client_id=processes.CLIENT_ID,
-                client_secret=processes.CLIENT_SECRET,
-            ) as standin:
-                config = processes.PortalConfig(
-                    production=opts.production,
-                    standin_tls_url=standin.tls_url,
-                    standin_ca=str(standin.ca_path),
-                    static_root=str(tmp / "static"),
-                )
-                env = config.env()
-                if opts.production:
-                    processes.manage(env, "collectstatic", "--noinput")
-                with processes.gunicorn(
-                    env, port=port, workers=opts.workers, log=tmp / "gunicorn.log"
-                ):
-                    _web(results, opts, base, standin)
-        if opts.wants("expire"):
-            env = processes.PortalConfig(production=opts.production).env()
-            results["scale"]["expire"] = scale.expire(opts.registrations, env)
-            # Memory must not grow with the count: the same run at a tenth of the size.
-            small = max(1, opts.registrations // 10)
-            results["scale"]["expire_tenth"] = scale.expire(small, env)
-        if opts.wants("email"):
-            env = processes.PortalConfig(production=opts.production).env()
-            results["scale"]["email"] = scale.email_throughput(
-                opts.emails, env, concurrency=opts.email_concurrency, log=tmp / "worker.log"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web_wanted = any(
+        opts.wants(n)
+        for n in ("ceiling", "landing", "sign_in_start", "dashboard", "callback", "support")
+    )
+    if web_wanted:
+        with run_standin(
+            data_dir=tmp / "standin",
+            mailbox_dir=tmp / "mailbox",
+            redirect_uris=[f"{base}/accounts/entra/login/callback/"],
+            post_logout_redirect_uris=[f"{base}/"],
+            client_id=processes.CLIENT_ID,
+            client_secret=processes.CLIENT_SECRET,
+        ) as standin:
+            config = processes.PortalConfig(
+                production=opts.production,
+                standin_tls_url=standin.tls_url,
+                standin_ca=str(standin.ca_path),
+                static_root=str(tmp / "static"),
             )
+            env = config.env()
+            if opts.production:
+                processes.manage(env, "collectstatic", "--noinput")
+            with processes.gunicorn(env, port=port, workers=opts.workers, log=tmp / "gunicorn.log"):
+                _web(results, opts, base, standin)
+    if opts.wants("expire"):
+        env = processes.PortalConfig(production=opts.production).env()
+        results["scale"]["expire"] = scale.expire(opts.registrations, env)
+        # Memory must not grow with the count: the same run at a tenth of the size.
+        small = max(1, opts.registrations // 10)
+        results["scale"]["expire_tenth"] = scale.expire(small, env)
+    if opts.wants("email"):
+        env = processes.PortalConfig(production=opts.production).env()
+        results["scale"]["email"] = scale.email_throughput(
+            opts.emails, env, concurrency=opts.email_concurrency, log=tmp / "worker.log"
+        )
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     if opts.write:
         RESULTS_DIR.mkdir(exist_ok=True)
@@ -141,17 +137,14 @@ def _web(results: dict, opts: Options, base: str, standin) -> None:
     if opts.wants("sign_in_start"):
         measure("sign_in_start", web.sign_in_start_target(base))
     if opts.wants("dashboard"):
-        if seed.agreements_available():
-            user = seed.seed_dashboard_user(
-                agreements=opts.dashboard_agreements, permissions=opts.dashboard_permissions
-            )
-            cookie = web.session_cookie_for(user)
-            measure("dashboard", Target(url=f"{base}/dashboard/", headers={"Cookie": cookie}))
-            results["web"]["dashboard"]["agreements"] = opts.dashboard_agreements
-            results["web"]["dashboard"]["permissions"] = opts.dashboard_permissions
-            results["web"]["dashboard"]["queries"] = web.page_queries(user, "/dashboard/")
-        else:
-            results["skipped"]["dashboard"] = "not yet available: no agreements app"
+        user = seed.seed_dashboard_user(
+            agreements=opts.dashboard_agreements, permissions=opts.dashboard_permissions
+        )
+        cookie = web.session_cookie_for(user)
+        measure("dashboard", Target(url=f"{base}/dashboard/", headers={"Cookie": cookie}))
+        results["web"]["dashboard"]["agreements"] = opts.dashboard_agreements
+        results["web"]["dashboard"]["permissions"] = opts.dashboard_permissions
+        results["web"]["dashboard"]["queries"] = web.page_queries(user, "/dashboard/")
     if opts.wants("callback"):
         results["web"]["callback"] = web.callback(
             base,
@@ -242,6 +235,4 @@ def table(results: dict) -> str:
             f" ms / p95 {support['page_p95_ms']} ms over {support['samples']} random people"
             f" (seeded in {support['seed_seconds']} s; reused when already there)"
         )
-    for name, reason in results["skipped"].items():
-        lines.append(f"{name}: {reason}")
     return "\n".join(lines)

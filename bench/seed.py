@@ -5,7 +5,6 @@ the other cleaners remove only their own."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
@@ -149,10 +148,6 @@ def drop_bench_users() -> None:
     """The bench users themselves (slow at a million: every referencing table is checked)."""
     drop_pending_registrations()
     User.objects.filter(username__startswith=REG_PREFIX).delete()
-
-
-def agreements_available() -> bool:
-    return importlib.util.find_spec("agreements") is not None
 
 
 def seed_dashboard_user(*, agreements: int, permissions: int):
