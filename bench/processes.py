@@ -18,6 +18,8 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from entra_standin.testing import tail_log
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "vlsc-portal-bench"
 CLIENT_SECRET = "bench-secret-not-for-production"
@@ -109,13 +111,6 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def _tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-3000:]
-    except OSError:
-        return ""
-
-
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *, port: int, workers: int, log: Path) -> Iterator[str]:
     """Serve the portal (with the ceiling view) on 127.0.0.1:port; yield its base URL."""
@@ -141,7 +136,9 @@ def gunicorn(env: dict[str, str], *, port: int, workers: int, log: Path) -> Iter
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{_tail(log)}")
+                raise RuntimeError(
+                    f"gunicorn exited with {proc.returncode}:\n{tail_log(log, 3000)}"
+                )
             try:
                 if requests.get(f"{base}/bench/ceiling/", timeout=2).status_code == 200:
                     break
@@ -149,7 +146,7 @@ def gunicorn(env: dict[str, str], *, port: int, workers: int, log: Path) -> Iter
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"gunicorn did not answer in {START_TIMEOUT:.0f} s:\n{_tail(log)}"
+                    f"gunicorn did not answer in {START_TIMEOUT:.0f} s:\n{tail_log(log, 3000)}"
                 )
             time.sleep(0.2)
         yield base

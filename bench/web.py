@@ -7,12 +7,12 @@ import re
 import statistics
 import threading
 import time
+from importlib import import_module
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
 from bench import load
@@ -138,7 +138,8 @@ def _token_exchange(session_key: str, code_url: str, token_session, token_endpoi
     """Redeem the code at the stand-in's token endpoint directly, as MSAL would inside the
     callback; returns its time in ms. The flow (PKCE verifier) is read from the portal's session."""
     params = {k: v[0] for k, v in parse_qs(urlsplit(code_url).query).items()}
-    states = SessionStore(session_key=session_key).load()[STATES_SESSION_KEY]
+    store = import_module(settings.SESSION_ENGINE).SessionStore  # the portal's own engine
+    states = store(session_key=session_key).load()[STATES_SESSION_KEY]
     flow = states[params["state"]][0]["msal_flow"]
     t0 = time.perf_counter()
     response = token_session.post(

@@ -80,7 +80,8 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def _tail(path: Path, limit: int = 4000) -> str:
+def tail_log(path: Path, limit: int = 4000) -> str:
+    """The end of a server's log file, for error messages (empty when it is not there)."""
     try:
         return path.read_text(errors="replace")[-limit:]
     except OSError:
@@ -159,7 +160,7 @@ def run_standin(
                 if procs[name].poll() is not None:
                     raise StandinError(
                         f"The stand-in {name} server exited with {procs[name].returncode}:\n"
-                        + _tail(logs[name])
+                        + tail_log(logs[name])
                     )
                 try:
                     response = session.get(url, verify=verify, timeout=2)
@@ -172,7 +173,8 @@ def run_standin(
                     last_error[name] = f"HTTP {response.status_code}"
             if pending and time.monotonic() > deadline:
                 details = "\n".join(
-                    f"--- {name} ({checks[name][0]}): {last_error.get(name)}\n{_tail(logs[name])}"
+                    f"--- {name} ({checks[name][0]}): {last_error.get(name)}\n"
+                    + tail_log(logs[name])
                     for name in pending
                 )
                 raise StandinError(
