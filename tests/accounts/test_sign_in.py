@@ -191,12 +191,16 @@ def test_a_tampered_id_token_is_refused(client, entra, monkeypatch, forgery):
     assert not User.objects.exists()
 
 
-def _bad_gateway(*args, **kwargs):
+def _response(body: str, status: int = 200, content_type: str = "application/json"):
     response = requests.Response()
-    response.status_code = 502
-    response._content = b"<html>Bad gateway</html>"
-    response.headers["Content-Type"] = "text/html"
+    response.status_code = status
+    response._content = body.encode()
+    response.headers["Content-Type"] = content_type
     return response
+
+
+def _bad_gateway(*args, **kwargs):
+    return _response("<html>Bad gateway</html>", 502, "text/html")
 
 
 def _connection_reset(*args, **kwargs):
@@ -216,14 +220,6 @@ def test_a_token_endpoint_failure_mid_flow_gets_a_503_and_a_recorded_event(
     assert event.outcome == Outcome.PROVIDER_UNAVAILABLE
     assert event.address == "alice@contoso.com"
     assert not User.objects.exists()
-
-
-def _json_response(body: str, status: int = 200) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = body.encode()
-    response.headers["Content-Type"] = "application/json"
-    return response
 
 
 @pytest.mark.parametrize(
@@ -246,7 +242,7 @@ def test_unusable_signing_keys_mid_flow_get_a_503(client, entra, monkeypatch, ke
         if "keys" in url:
             if keys_answer == "unreachable":
                 raise requests.ConnectionError("keys unreachable")
-            return _json_response(keys_answer)
+            return _response(keys_answer)
         return real_get(self, url, *args, **kwargs)
 
     monkeypatch.setattr(requests.Session, "get", keys_broken)
@@ -261,7 +257,7 @@ def test_a_discovery_document_without_endpoints_is_a_503_and_not_kept(client, mo
 
     entra_client.reset_caches()
     monkeypatch.setattr(
-        requests.Session, "get", lambda self, url, *a, **k: _json_response('{"issuer": 5}')
+        requests.Session, "get", lambda self, url, *a, **k: _response('{"issuer": 5}')
     )
     with pytest.raises(entra_client.ProviderUnavailable):
         entra_client.openid_configuration()
@@ -269,24 +265,19 @@ def test_a_discovery_document_without_endpoints_is_a_503_and_not_kept(client, mo
     entra_client.reset_caches()
 
 
-def test_requests_to_the_authority_time_out():
+def test_requests_to_the_authority_time_out(monkeypatch):
     from accounts.entra import client as entra_client
 
     seen = {}
 
     def fake_request(self, method, url, **kwargs):
         seen.update(kwargs)
-        return _json_response("{}")
+        return _response("{}")
 
     entra_client.reset_caches()
-    session = entra_client.http_session()
-    original = requests.Session.request
-    requests.Session.request = fake_request
-    try:
-        session.post("https://authority.example/token", data={}, timeout=None)
-    finally:
-        requests.Session.request = original
-        entra_client.reset_caches()
+    monkeypatch.setattr(requests.Session, "request", fake_request)
+    entra_client.http_session().post("https://authority.example/token", data={}, timeout=None)
+    entra_client.reset_caches()
     assert seen["timeout"] == entra_client.HTTP_TIMEOUT
 
 
