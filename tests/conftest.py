@@ -14,6 +14,15 @@ CHROMIUM_PATHS = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_portal_cache():
+    """Start from an empty portal cache: the embedded file cache outlives a run, and rate-limit
+    counters or cached pages from the previous run would otherwise leak into this one."""
+    from tests.cache_util import clear_portal_cache
+
+    clear_portal_cache()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_blocker):
     """A real worker thread on the project's app and configured broker (Redis in CI, the
