@@ -25,7 +25,8 @@ from urllib.parse import urljoin
 
 from entra_standin import config
 
-START_TIMEOUT = 30.0
+# Generous: a loaded two-core machine starts two servers and runs migrations first.
+START_TIMEOUT = 120.0
 
 
 class StandinError(RuntimeError):

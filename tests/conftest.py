@@ -14,13 +14,27 @@ CHROMIUM_PATHS = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _fresh_portal_cache():
-    """Start from an empty portal cache: the embedded file cache outlives a run, and rate-limit
-    counters or cached pages from the previous run would otherwise leak into this one."""
+    """Every test starts from an empty portal cache. Rate-limit counters are keyed by client
+    address, and every test's client is 127.0.0.1: without this, the sign-in attempts of earlier
+    tests in the same minute (or of a previous run: the embedded file cache outlives a run) count
+    against this one, and whether a test passes depends on what ran before it."""
     from tests.cache_util import clear_portal_cache
 
     clear_portal_cache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_browser_assertions():
+    """Playwright's ``expect`` waits 5 s by default; a loaded two-core machine running a live
+    server, a worker and the stand-in can take longer to render a page. A passing test waits
+    only as long as the page takes."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - Playwright is in requirements-test.txt
+        return
+    expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")

@@ -312,10 +312,5 @@ def test_sign_out_ends_both_sessions(client, entra):
 
 def test_starting_sign_in_too_often_is_rate_limited(client, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "sign_in_start": "2/m/ip"}
-    import secrets
-
-    ip = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
-    statuses = [
-        client.post("/sign-in/", {"email": "bad"}, REMOTE_ADDR=ip).status_code for _ in range(3)
-    ]
+    statuses = [client.post("/sign-in/", {"email": "bad"}).status_code for _ in range(3)]
     assert statuses == [400, 400, 429]

@@ -12,6 +12,7 @@ from accounts.demo import seed_demo_users
 from agreements.demo import seed_demo_agreements
 from agreements.models import Agreement, PermissionGrant
 from tests.browser.test_sign_in import sign_in_at_standin, start_sign_in
+from tests.waiting import reload_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,11 +91,7 @@ def test_admin_grants_product_keys_and_cannot_reach_fabrikam(
 
     page.goto(entra.http_url + "/mailbox/")
     subject = "You have been given access to agreement V1234567 in the VLSC"
-    for _ in range(20):
-        if page.get_by_text(subject).count():
-            break
-        page.wait_for_timeout(500)
-        page.reload()
+    reload_until(page, lambda: page.get_by_text(subject).count() > 0, what="the welcome email")
     expect(page.get_by_text(subject).first).to_be_visible()
 
     # Fabrikam: not by search, not by URL, not by a crafted POST.

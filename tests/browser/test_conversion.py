@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.demo import seed_demo_users
+from tests.waiting import reload_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,11 +44,7 @@ def test_grace_converts_to_her_work_account_then_her_personal_one_gets_e06(
     portal_code_page = page.url
     page.goto(entra.http_url + "/mailbox/")
     link = page.get_by_role("link", name="Your VLSC signup code").first
-    for _ in range(50):  # the worker sends it within moments
-        if link.count():
-            break
-        page.wait_for_timeout(200)
-        page.reload()
+    reload_until(page, lambda: link.count() > 0, what="the signup code email in the mailbox")
     link.click()
     code = re.search(r"signup code is: (\d{6})", page.content()).group(1)
 

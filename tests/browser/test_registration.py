@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Registration
 from accounts.tasks import expire_pending_registrations
+from tests.waiting import RESULT_TIMEOUT, reload_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 INVITATION_LABEL = "Business email address where you received the invitation to register"
@@ -37,11 +38,7 @@ def test_bob_verifies_his_invitation_address_from_the_mailbox(
 ):
     sign_in_as_bob_and_register(page, live_server, axe)
     # The worker sends it: the status page says so once it has gone.
-    for _ in range(50):
-        page.reload()
-        if page.get_by_text("sent on").count():
-            break
-        page.wait_for_timeout(200)
+    reload_until(page, lambda: page.get_by_text("sent on").count() > 0, what="the email sent")
     expect(page.get_by_text("sent on")).to_be_visible()
 
     page.goto(entra.http_url + "/mailbox/")
@@ -72,7 +69,7 @@ def test_when_the_48_hours_pass_the_registration_expires_and_can_be_made_again(
     # Time travel: the registration was made 49 hours ago; beat's task runs on the worker.
     past = timezone.now() - timedelta(hours=49)
     Registration.objects.update(created_at=past, expires_at=past + timedelta(hours=48))
-    assert expire_pending_registrations.delay().get(timeout=30) == 1
+    assert expire_pending_registrations.delay().get(timeout=RESULT_TIMEOUT) == 1
     page.goto(live_server.url + "/register/status/")
     expect(page.locator(".registration-state")).to_contain_text("Expired")
     axe(page)

@@ -14,17 +14,15 @@ from support.demo import seed_support_staff
 from support.models import SupportAction, SupportRequest
 from tests.browser.test_registration import sign_in_as_bob_and_register
 from tests.cache_util import clear_portal_cache
+from tests.waiting import reload_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_for_mail(page: Page, mailbox_url: str, subject: str) -> None:
-    for _ in range(60):
-        page.goto(mailbox_url)
-        if page.get_by_role("link", name=subject).count():
-            return
-        page.wait_for_timeout(250)
-    raise AssertionError(f"no email {subject!r} in the dev mailbox")
+    page.goto(mailbox_url)
+    link = page.get_by_role("link", name=subject)
+    reload_until(page, lambda: link.count() > 0, what=f"the email {subject!r} in the dev mailbox")
 
 
 def test_bob_contacts_support_from_an_error_page_and_support_helps_him(

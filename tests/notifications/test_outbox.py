@@ -1,6 +1,5 @@
 import mailbox
 import smtplib
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,8 +9,14 @@ from kombu.exceptions import OperationalError
 
 from notifications import services, tasks
 from notifications.models import OutboundEmail
+from tests.waiting import RESULT_TIMEOUT, wait_until
 
 State = OutboundEmail.State
+
+
+def sent(email: OutboundEmail) -> bool:
+    email.refresh_from_db()
+    return email.state == State.SENT
 
 
 def queue(**overrides):
@@ -110,13 +115,7 @@ def test_a_row_stuck_in_sending_is_queued_again():
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_delivers_through_the_broker_into_the_mailbox(celery_worker, mailbox_dir):
     email = queue(to="licensing@fabrikam.com", subject="Through the worker")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        email.refresh_from_db()
-        if email.state == State.SENT:
-            break
-        time.sleep(0.1)
-    assert email.state == State.SENT
+    wait_until(lambda: sent(email), what="the worker to send the email")
     box = mailbox.Maildir(mailbox_dir, create=False)
     assert [m["Subject"] for m in box] == ["Through the worker"]
 
@@ -130,12 +129,6 @@ def test_after_an_outage_the_worker_sends_what_waited(celery_worker, mailbox_dir
     email = queue(subject="Waited out the outage")
     monkeypatch.undo()
     OutboundEmail.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
-    tasks.requeue_stale_emails.delay().get(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        email.refresh_from_db()
-        if email.state == State.SENT:
-            break
-        time.sleep(0.1)
-    assert email.state == State.SENT
+    tasks.requeue_stale_emails.delay().get(timeout=RESULT_TIMEOUT)
+    wait_until(lambda: sent(email), what="the worker to send the email")
     assert [m["Subject"] for m in mailbox.Maildir(mailbox_dir)] == ["Waited out the outage"]
