@@ -24,8 +24,10 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# requirements.txt is production's runtime only (the Docker image); development adds the Entra ID
+# stand-in and honcho (requirements-dev.txt), the tests add their tools (requirements-test.txt).
 install: $(VENV)/bin/activate
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 
 install-test: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet -r requirements-test.txt
