@@ -1,13 +1,32 @@
-# The production-shaped image: web (gunicorn), worker and beat all run from it.
-FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_ENV=production
+# The production image: the proxy's upstream (web, gunicorn), the worker, beat and the one-shot
+# migrate all run from it. It holds requirements.txt's packages and the portal's own code only:
+# .dockerignore lets nothing else in (no .env, var/, .venv, .git, tests, the Entra ID stand-in),
+# and the stand-in's, honcho's and the test tools' packages live in requirements-dev.txt and
+# requirements-test.txt, which this never installs.
+FROM python:3.11.15-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_ENV=production \
+    VLSC_VAR_DIR=/app/var \
+    STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install -r requirements.txt
 COPY . .
-RUN DJANGO_SECRET_KEY=collectstatic-only ENTRA_CLIENT_ID=x ENTRA_CLIENT_SECRET=x \
+# collectstatic reads the settings, which refuse production without real-looking values: these
+# throwaway ones exist for this one command and are never in the image's environment.
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    ENTRA_CLIENT_ID=collectstatic \
+    ENTRA_CLIENT_SECRET="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+    PORTAL_URL=https://collectstatic.invalid \
+    DJANGO_ALLOWED_HOSTS=collectstatic.invalid \
+    EMAIL_HOST=collectstatic.invalid \
     python manage.py collectstatic --noinput
-RUN useradd --create-home vlsc
+# The processes run unprivileged; the var dir (beat's schedule file) is theirs to write.
+RUN useradd --create-home --uid 10001 vlsc && mkdir -p /app/var && chown vlsc:vlsc /app/var
 USER vlsc
 EXPOSE 8000
-CMD ["gunicorn", "vlsc_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--no-control-socket"]
+# docker-compose gives each service its command; this is the web's.
+CMD ["deploy/start-web.sh"]

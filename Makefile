@@ -24,8 +24,10 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# requirements.txt is production's runtime only (the Docker image); development adds the Entra ID
+# stand-in and honcho (requirements-dev.txt), the tests add their tools (requirements-test.txt).
 install: $(VENV)/bin/activate
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 
 install-test: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet -r requirements-test.txt
@@ -62,10 +64,12 @@ lint: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
+# Production settings refuse placeholder and short secrets: random ones, made for this run only.
 checks: install-test
 	$(PY) manage.py makemigrations --check --dry-run
-	DJANGO_ENV=production DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
-	  DJANGO_ALLOWED_HOSTS=vlsc.example ENTRA_CLIENT_ID=check ENTRA_CLIENT_SECRET=check \
+	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	  ENTRA_CLIENT_ID=check-deploy ENTRA_CLIENT_SECRET=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))') \
+	  DJANGO_ALLOWED_HOSTS=vlsc.example PORTAL_URL=https://vlsc.example EMAIL_HOST=smtp.vlsc.example \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: install-test browser

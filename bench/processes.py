@@ -22,7 +22,8 @@ from entra_standin.testing import tail_log
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "vlsc-portal-bench"
-CLIENT_SECRET = "bench-secret-not-for-production"
+# Production settings refuse client secrets under 32 characters and ones marked as placeholders.
+CLIENT_SECRET = "bench-client-secret-for-the-local-stand-in-only-3f9c2a7d"
 START_TIMEOUT = 60.0
 
 
@@ -79,6 +80,8 @@ class PortalConfig:
             env.update(
                 DJANGO_ENV="production",
                 DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+                PORTAL_URL="https://localhost",
+                EMAIL_HOST="127.0.0.1",  # the email benchmark points it at its own sink
                 SECURE_SSL_REDIRECT="false",
                 SECURE_HSTS_SECONDS="0",
                 SECURE_HSTS_PRELOAD="false",

@@ -4,9 +4,11 @@ With no environment variables at all the portal runs on embedded defaults that n
 SQLite, a filesystem Celery broker, a file-based cache, emails written to the dev mailbox (a
 Maildir the Entra ID stand-in shows), and the stand-in as identity provider. ``DATABASE_URL``
 switches to PostgreSQL, ``REDIS_URL`` to Redis for the broker, results and the cache.
-``DJANGO_ENV=production`` turns on production mode, which refuses to start without
-``DJANGO_SECRET_KEY`` and passes ``manage.py check --deploy --fail-level WARNING``.
-The README's settings table lists every variable read here.
+``DJANGO_ENV`` is ``development`` (the default) or ``production``, nothing else. Production
+mode fails closed: it refuses to start with a missing, placeholder or short secret, without an
+https ``PORTAL_URL`` or without ``DJANGO_ALLOWED_HOSTS`` (``vlsc_portal/deployment.py``), and it
+passes ``manage.py check --deploy --fail-level WARNING``, which the web container runs before
+serving. The README's settings table lists every variable read here.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from vlsc_portal import deployment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,16 +47,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-PRODUCTION = env_str("DJANGO_ENV", "development") == "production"
+DJANGO_ENV = deployment.environment(os.environ.get("DJANGO_ENV"))
+PRODUCTION = DJANGO_ENV == "production"
 VAR_DIR = Path(env_str("VLSC_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-if PRODUCTION:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_ENV=production.")
-else:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-not-for-production-0123456789")
+# Production has no default: the checks at the end of this file refuse an empty or weak key.
+SECRET_KEY = env_str(
+    "DJANGO_SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-key-not-for-production-0123456789"
+)
 
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list(
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.contrib.staticfiles",
     "django_countries",
+    "vlsc_portal",  # its management commands (beat_alive, the beat container's health check)
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -144,17 +147,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # Redis (broker, results, cache) when REDIS_URL is set; embedded equivalents otherwise.
+# Each role takes its own URL, defaulting to REDIS_URL: one database for all three suits
+# development and CI (the cache's keys carry its KEY_PREFIX, and the tests empty only those), while
+# a deployment gives each role its own database (docker-compose: broker 0, results 1, cache 2), so
+# that even the cache's clear(), a FLUSHDB, can never touch a queue. Celery itself also reads
+# CELERY_BROKER_URL and CELERY_RESULT_BACKEND from the environment, so both agree.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    CACHE_URL = env_str("CACHE_URL") or REDIS_URL
     CACHES = {
         "default": {
             "BACKEND": "vlsc_portal.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "vlsc",
         }
     }
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
+    CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     # File-based so the web process, the worker and beat see one cache (rate limits, heartbeat).
@@ -221,14 +230,18 @@ EMAIL_BACKEND = env_str(
     if PRODUCTION
     else "vlsc_portal.mail.MaildirEmailBackend",
 )
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+# Production has no SMTP host by default: one left unset would send every email to a localhost
+# that, in a container, nothing answers on (the checks at the end refuse it).
+EMAIL_HOST = env_str("EMAIL_HOST") or ("" if PRODUCTION else "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the first byte, usually port 465
 EMAIL_TIMEOUT = 20
-# The portal's public address, for links in emails sent where no request is at hand.
-PORTAL_URL = env_str("PORTAL_URL", "http://localhost:8000").rstrip("/")
+# The portal's public address, for links in emails sent where no request is at hand
+# (required, https, in production).
+PORTAL_URL = env_str("PORTAL_URL", "" if PRODUCTION else "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "VLSC Portal <no-reply@vlsc.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -249,8 +262,6 @@ ENTRA_CA_BUNDLE = env_str(
 ENTRA_INSTANCE_DISCOVERY = env_bool("ENTRA_INSTANCE_DISCOVERY", PRODUCTION)
 ENTRA_ALLOWED_TENANTS = env_list("ENTRA_ALLOWED_TENANTS", [])
 CONSUMER_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
-if PRODUCTION and not (ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET):
-    raise ImproperlyConfigured("ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET must be set in production.")
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -352,10 +363,30 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
+# Client addresses (rate limits per IP) behind the TLS-terminating proxy: trust exactly as many
+# X-Forwarded-For entries, counted from the right, as there are proxies of our own (1 behind
+# docker-compose's Caddy, which replaces whatever the client sent). 0, the default, trusts none
+# and uses the connection's address, so a client cannot choose its own by sending the header.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+# Or a header one proxy sets to the client's address alone (e.g. X-Real-IP); wins when set.
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
+
 if PRODUCTION:
+    deployment.refuse_production(
+        deployment.production_problems(
+            secret_key=SECRET_KEY,
+            client_id=ENTRA_CLIENT_ID,
+            client_secret=ENTRA_CLIENT_SECRET,
+            portal_url=PORTAL_URL,
+            allowed_hosts=ALLOWED_HOSTS,
+            smtp=EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend",
+            email_host=EMAIL_HOST,
+        )
+    )
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Set by the proxy (the web port is reachable from the proxy only, never published).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
