@@ -1,7 +1,8 @@
 """Emptying the portal's cache between tests without touching the Celery broker.
 
-On Redis the cache and the broker share a database (CI, docker-compose): ``cache.clear()`` would
-FLUSHDB the broker's queues and bindings under a running worker. Only the cache's own keys (its
+With ``REDIS_URL`` alone (CI) the cache and the broker share a Redis database (docker-compose gives
+each its own): ``cache.clear()`` would FLUSHDB the broker's queues and bindings under a running
+worker. Only the cache's own keys (its
 ``KEY_PREFIX``) are deleted there; other backends are cleared whole."""
 
 from __future__ import annotations
