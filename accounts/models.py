@@ -15,8 +15,9 @@ from django_countries.fields import CountryField
 
 
 class User(AbstractUser):
-    """A portal user. ``email`` is the work account's sign-in address (the IdP proved it);
-    identity is the linked work account (tid, oid), never the address alone."""
+    """A portal user. ``email`` is the work account's sign-in address (``preferred_username``,
+    which proves no ownership by itself); identity is the linked work account (tid, oid), never
+    the address alone."""
 
     email = models.EmailField(_("sign-in address"), max_length=254, blank=True, db_index=True)
     is_legacy_personal = models.BooleanField(
@@ -88,8 +89,9 @@ class SignInEvent(models.Model):
 class Registration(models.Model):
     """A user's claim to an invitation address (PRODUCT.md Flow B).
 
-    The same address as the sign-in address completes at once (the identity provider proved it);
-    another address stays pending until its owner confirms the emailed link, for 48 hours.
+    The address the identity provider proved at sign-in (``email`` with ``xms_edov`` true)
+    completes at once; any other stays pending until its owner confirms the emailed link, for 48
+    hours.
     """
 
     class State(models.TextChoices):

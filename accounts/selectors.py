@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
 
+from accounts.entra.provider import PROVIDER_ID
 from accounts.models import User
+from accounts.services.signin import proven_address
 
 
 def verified_emails(*, user: User) -> list[str]:
@@ -17,3 +21,20 @@ def verified_emails(*, user: User) -> list[str]:
             "email", flat=True
         )
     ]
+
+
+def proven_sign_in_address(*, user: User) -> str:
+    """The address the identity provider proved at the user's latest work-account sign-in
+    (:func:`accounts.services.signin.proven_address`), or ``""``.
+
+    Read from the work identity's ``extra_data``: the sign-in callback builds it from the
+    validated id_token and allauth replaces it at every sign-in, so it is the current sign-in's
+    proof (a user has one work identity; after a conversion, the last one used counts). Nothing
+    a person types reaches it."""
+    account = (
+        SocialAccount.objects.filter(user=user, provider=PROVIDER_ID)
+        .exclude(uid__endswith=f".{settings.CONSUMER_TENANT_ID}")
+        .order_by("-last_login")
+        .first()
+    )
+    return proven_address(account.extra_data) if account is not None else ""

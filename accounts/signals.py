@@ -3,5 +3,6 @@
 from django.dispatch import Signal
 
 # Sent with ``user`` and ``email`` (lower case) when an address becomes verified for a user:
-# at first sign-in with the same address, or when ownership of an invitation address is confirmed.
+# at registration of the address the identity provider proved at sign-in, or when ownership of an
+# invitation address is confirmed.
 address_verified = Signal()

@@ -25,6 +25,9 @@ TLS_CERT_FILE = "tls-cert.pem"
 TLS_KEY_FILE = "tls-key.pem"
 SIGNING_KEY_FILE = "signing-key.pem"
 
+# The subject of the email with a self-service sign-up code (tests find it in the mailbox).
+SIGNUP_CODE_SUBJECT = "Verify your email address"
+
 
 def data_dir() -> Path:
     return Path(os.environ.get("STANDIN_DATA_DIR") or REPO_ROOT / "var" / "standin")

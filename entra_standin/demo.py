@@ -19,6 +19,7 @@ ADATUM_TID = "803a5f1e-06ec-5474-98e2-c053e3a25595"
 LITWARE_TID = "1f2cf659-3831-5586-99ac-ed85df883d66"
 WOODGROVE_TID = "b8633cb1-13c4-5549-a0f6-d52111058d28"
 VLSC_TID = "cbb9270b-b82a-575c-8792-3a2f5171aa95"
+PROSEWARE_TID = "5d0c8f8e-3a47-5b8e-9a3c-2f6b1e4d7a90"
 
 ALICE_OID = "fe5ece7d-69ac-542b-89be-5da567658ebe"
 CONTOSO_ADMIN_OID = "8526f3ff-a21c-508f-b0ea-e1285db62518"
@@ -27,30 +28,43 @@ HARRY_OID = "e97b8de7-97e4-55e8-b561-30b9f96b4b8a"
 SUPPORT_OID = "54919386-5fc0-5c0e-b8d1-a39f08ce8f09"
 GRACE_MSA_OID = "af1c1b10-2acd-508d-ac9b-64fac24bee45"
 ALICE_MSA_OID = "b557e0b7-6f5b-5a2c-8ee5-b9e61c84a1f3"
+IVAN_OID = "0b6f3d2a-8c41-5e7f-b9d2-4a1c6e8f3b57"
 
 MANAGED = "managed"
 UNMANAGED = "unmanaged"
 CONSUMER = "consumer"
 
 # (tid, name, kind, self-service sign-up allowed,
-#  [(domain, restricted for automatic sign-up, administrator blocks users signing up)])
+#  [(domain, restricted for automatic sign-up, administrator blocks users signing up,
+#    ownership verified)])
+# A domain's ownership is verified where an administrator proved it (the managed tenants) and not
+# where the tenant was made by self-service sign-up (the unmanaged ones, Litware among them), as in
+# Entra. Proseware is managed but has not verified proseware.com: its users' id_tokens carry
+# ``xms_edov`` false, so the portal verifies their address by email.
 TENANTS = [
     (
         CONSUMER_TID,
         "Microsoft accounts",
         CONSUMER,
         False,
-        [(d, False, False) for d in CONSUMER_DOMAINS],
+        [(d, False, False, False) for d in CONSUMER_DOMAINS],
     ),
-    (CONTOSO_TID, "Contoso", MANAGED, True, [("contoso.com", False, False)]),
-    (FABRIKAM_TID, "Fabrikam", MANAGED, True, [("fabrikam.com", False, False)]),
-    (NORTHWIND_TID, "Northwind Traders", UNMANAGED, False, [("northwind.com", False, False)]),
-    (TAILSPIN_TID, "Tailspin Toys", UNMANAGED, True, [("tailspin.com", True, False)]),
-    (WINGTIP_TID, "Wingtip Toys", UNMANAGED, True, [("wingtip.com", False, True)]),
-    (ADATUM_TID, "Adatum", MANAGED, True, [("adatum.com", False, False)]),
-    (LITWARE_TID, "Litware", UNMANAGED, True, [("litware.com", False, False)]),
-    (WOODGROVE_TID, "Woodgrove Bank", MANAGED, True, [("woodgrove.com", False, False)]),
-    (VLSC_TID, "VLSC", MANAGED, True, [("vlsc.example", False, False)]),
+    (CONTOSO_TID, "Contoso", MANAGED, True, [("contoso.com", False, False, True)]),
+    (FABRIKAM_TID, "Fabrikam", MANAGED, True, [("fabrikam.com", False, False, True)]),
+    (
+        NORTHWIND_TID,
+        "Northwind Traders",
+        UNMANAGED,
+        False,
+        [("northwind.com", False, False, False)],
+    ),
+    (TAILSPIN_TID, "Tailspin Toys", UNMANAGED, True, [("tailspin.com", True, False, False)]),
+    (WINGTIP_TID, "Wingtip Toys", UNMANAGED, True, [("wingtip.com", False, True, False)]),
+    (ADATUM_TID, "Adatum", MANAGED, True, [("adatum.com", False, False, True)]),
+    (LITWARE_TID, "Litware", UNMANAGED, True, [("litware.com", False, False, False)]),
+    (WOODGROVE_TID, "Woodgrove Bank", MANAGED, True, [("woodgrove.com", False, False, True)]),
+    (VLSC_TID, "VLSC", MANAGED, True, [("vlsc.example", False, False, True)]),
+    (PROSEWARE_TID, "Proseware", MANAGED, True, [("proseware.com", False, False, False)]),
 ]
 
 # (oid, tid, email/UPN, display name)
@@ -62,6 +76,7 @@ USERS = [
     (SUPPORT_OID, VLSC_TID, "support@vlsc.example", "VLSC Support"),
     (GRACE_MSA_OID, CONSUMER_TID, "grace@outlook.com", "Grace"),
     (ALICE_MSA_OID, CONSUMER_TID, "alice.personal@outlook.com", "Alice (personal)"),
+    (IVAN_OID, PROSEWARE_TID, "ivan@proseware.com", "Ivan Proseware"),
 ]
 
 # What each demo address does at the stand-in (shown on its home page).
@@ -77,5 +92,12 @@ DEMO_ACCOUNTS = [
     ("dave@tailspin.com", "domain restricted for automatic sign-up: AADSTS990002 (E02)"),
     ("erin@wingtip.com", "administrator blocks signing up: AADSTS990004 (E04)"),
     ("frank@adatum.com", "managed directory, no such account: AADSTS50034 (E05)"),
-    ("grace@litware.com", "unmanaged Litware: self-service sign-up page"),
+    (
+        "ivan@proseware.com",
+        "Proseware, managed, domain not verified: signs in; xms_edov false",
+    ),
+    (
+        "grace@litware.com",
+        "unmanaged Litware: self-service sign-up, a code emailed to the address; xms_edov false",
+    ),
 ]

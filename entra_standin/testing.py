@@ -11,6 +11,7 @@ Imports nothing from Django: the stand-in runs in subprocesses with its own sett
 from __future__ import annotations
 
 import contextlib
+import mailbox
 import os
 import re
 import socket
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from entra_standin import config
 
@@ -235,3 +236,69 @@ def sign_in(auth_uri: str, *, back_to: str, password: str = "Passw0rd!", email: 
         url = urljoin(url, action) if action else url
         response = session.post(url, data=data, allow_redirects=False, timeout=10)
     raise StandinError("the stand-in kept redirecting")
+
+
+def latest_signup_code(mailbox_dir: str | os.PathLike, address: str) -> str | None:
+    """The newest self-service sign-up code the stand-in emailed to ``address``, or None."""
+    newest: tuple[float, str] | None = None
+    for message in mailbox.Maildir(Path(mailbox_dir), create=True):
+        if message["To"] != address or message["Subject"] != config.SIGNUP_CODE_SUBJECT:
+            continue
+        found = re.search(
+            r"verification code is: (\d{6})", message.get_payload(decode=True).decode()
+        )
+        if found and (newest is None or message.get_date() > newest[0]):
+            newest = (message.get_date(), found.group(1))
+    return newest[1] if newest else None
+
+
+def sign_up(
+    auth_uri: str,
+    *,
+    back_to: str,
+    mailbox_dir: str | os.PathLike,
+    name: str = "New Person",
+    password: str = "Passw0rd!",
+) -> str:
+    """Self-service sign-up for the ``login_hint`` of ``auth_uri`` with ``requests``, as a
+    browser would: sign-in page, sign-up form, then the code the stand-in emailed to the address,
+    read from ``mailbox_dir``. Returns the URL starting with ``back_to`` it redirects to."""
+    import requests
+
+    address = dict(parse_qsl(urlsplit(auth_uri).query)).get("login_hint", "").strip().lower()
+    session = requests.Session()
+    session.trust_env = False
+
+    def follow(url, response):
+        for _ in range(10):
+            location = response.headers.get("Location")
+            if response.status_code not in (301, 302, 303) or not location:
+                return url, response
+            url = urljoin(url, location)
+            if url.startswith(back_to):
+                return url, None
+            response = session.get(url, allow_redirects=False, timeout=10)
+        raise StandinError("the stand-in kept redirecting")
+
+    url, response = follow(auth_uri, session.get(auth_uri, allow_redirects=False, timeout=10))
+    steps = [
+        ("<title>Sign in", {"email": address, "password": password, "action": "signin"}),
+        (
+            "<title>Create your account",
+            {"name": name, "password": password, "confirm": password, "action": "signup"},
+        ),
+        ("<title>Verify your email address", {"action": "verify"}),
+    ]
+    for title, data in steps:
+        if response is None or title not in response.text:
+            page = response.text[:2000] if response is not None else "(left the stand-in)"
+            raise StandinError(f"expected the page {title!r} at {url}:\n{page}")
+        if data["action"] == "verify":
+            data["code"] = latest_signup_code(mailbox_dir, address) or ""
+        action, fields = _sign_in_form(response.text)
+        url = urljoin(url, action) if action else url
+        posted = session.post(url, data={**fields, **data}, allow_redirects=False, timeout=10)
+        url, response = follow(url, posted)
+    if response is not None:
+        raise StandinError(f"the sign-up did not return to {back_to}:\n{response.text[:2000]}")
+    return url

@@ -11,6 +11,7 @@ standin_patterns = (
         path("", views.home, name="home"),
         path("login/", views.signin, name="signin"),
         path("signup/", views.signup, name="signup"),
+        path("signup/code/", views.signup_code, name="signup_code"),
         path("signed-out/", views.signed_out, name="signed-out"),
         path("mailbox/", views.mailbox_index, name="mailbox"),
         path("mailbox/<str:key>/", views.mailbox_message, name="message"),

@@ -64,7 +64,8 @@ class EntraProvider(Provider):
         return {"first_name": first[:150], "last_name": last[:150]}
 
     def extract_extra_data(self, data: dict) -> dict:
-        keep = ("oid", "tid", "preferred_username", "email", "name", "iss")
+        # email and xms_edov: what accounts.selectors.proven_sign_in_address reads.
+        keep = ("oid", "tid", "preferred_username", "email", "xms_edov", "name", "iss")
         return {key: data[key] for key in keep if key in data}
 
     def extract_email_addresses(self, data: dict) -> list:

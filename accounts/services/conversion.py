@@ -27,6 +27,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.models import Conversion, OrganisationCountry, SignupCode, User
+from accounts.services.signin import proven_address
 from accounts.signals import address_verified
 from notifications.services import queue_email
 
@@ -86,13 +87,16 @@ def _code_hash(conversion_id: int, code: str) -> str:
 
 
 def address_is_owned(address: str, *, by_other_than: User) -> bool:
-    """Another user has this address verified, signs in with it, or holds it as a work
-    identity's sign-in address."""
+    """Another user has this address verified, or the identity provider proved it at another
+    user's work-account sign-in (``signin.proven_address``). A sign-in address nothing proved
+    does not count: anyone who could sign in under ``grace@litware.com`` would block Grace."""
     others = User.objects.exclude(pk=by_other_than.pk)
-    return (
-        EmailAddress.objects.filter(email__iexact=address, verified=True, user__in=others).exists()
-        or others.filter(email__iexact=address, socialaccount__provider=PROVIDER_ID).exists()
-    )
+    if EmailAddress.objects.filter(email__iexact=address, verified=True, user__in=others).exists():
+        return True
+    identities = SocialAccount.objects.filter(
+        provider=PROVIDER_ID, user__in=others, extra_data__email__iexact=address
+    ).exclude(uid__endswith=f".{settings.CONSUMER_TENANT_ID}")
+    return any(proven_address(account.extra_data) == address for account in identities)
 
 
 def expire_stale(*, user: User | None = None, now: datetime | None = None) -> int:

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Registration, User
+from accounts.selectors import proven_sign_in_address
 from accounts.signals import address_verified
 from notifications.services import queue_email
 
@@ -115,10 +116,13 @@ def _verify_address(*, user: User, email: str) -> None:
 def start_registration(*, user: User, invitation_address: str, confirm_url: str) -> Registration:
     """Register ``invitation_address`` for ``user``.
 
-    The sign-in address (case-insensitive) completes at once. Another address makes a pending
-    registration that expires after the window, adds the address unverified, and queues the
-    verification email (``confirm_url`` is the absolute URL the token is appended to).
-    Raises RegistrationPending while one is pending, AddressTaken if another user owns it.
+    The address the identity provider proved at the user's sign-in (``email`` claim with
+    ``xms_edov`` true, not a personal account: ``selectors.proven_sign_in_address``), in any
+    case, completes at once. Any other address, the sign-in address included when nothing proved
+    it, makes a pending registration that expires after the window, adds the address
+    unverified, and queues the verification email (``confirm_url`` is the absolute URL the
+    token is appended to). Raises RegistrationPending while one is pending, AddressTaken if
+    another user owns it.
     """
     address = invitation_address.strip().lower()
     now = timezone.now()
@@ -136,7 +140,8 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     ):
         raise AddressTaken(address)
 
-    same = address == (user.email or "").lower()
+    proven = proven_sign_in_address(user=user)
+    same = bool(proven) and address == proven
     try:
         with transaction.atomic():
             registration = Registration.objects.create(

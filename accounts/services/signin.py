@@ -33,9 +33,40 @@ def is_personal_account(claims: dict[str, Any]) -> bool:
 
 
 def sign_in_address(claims: dict[str, Any]) -> str:
-    """The address the identity provider proved: ``preferred_username`` (the UPN). The ``email``
-    claim is not used: tenants can set it to anything (nOAuth)."""
+    """The address the person signed in with: ``preferred_username`` (the UPN). Shown, recorded
+    and offered as the invitation address; it proves nothing (Microsoft advises against
+    authorising on it): :func:`proven_address` decides what the identity provider vouches for."""
     return str(claims.get("preferred_username") or "").strip().lower()[:254]
+
+
+def email_domain_owner_verified(claims: dict[str, Any]) -> bool:
+    """Entra's optional claim ``xms_edov``: the tenant verified that it owns the domain of the
+    ``email`` claim. A JSON boolean, though some Entra versions send the string ``"true"`` or
+    ``"1"``; only those count, anything else (missing, false, ``"false"``, ``"0"``, 1) does not."""
+    value = claims.get("xms_edov")
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in ("true", "1")
+
+
+def proven_address(claims: dict[str, Any]) -> str:
+    """The address the identity provider proved the signed-in person owns, lower case, or ``""``.
+
+    It is the ``email`` claim, and only where ``xms_edov`` is true and the account is not a
+    personal one (the consumer tenant vouches for no organisation's domain). ``email`` alone
+    proves nothing: a tenant's administrator can set it to any address (nOAuth); ``xms_edov``
+    says the tenant verified the domain. ``claims`` are a validated id_token's, or the
+    ``extra_data`` the sign-in stored from one."""
+    if is_personal_account(claims) or not email_domain_owner_verified(claims):
+        return ""
+    email = claims.get("email")
+    if not isinstance(email, str):
+        return ""
+    address = email.strip().lower()
+    local, at, domain = address.partition("@")
+    if not (local and at and domain) or len(address) > 254:
+        return ""
+    return address
 
 
 def work_account_for_personal(claims: dict[str, Any]) -> User | None:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Domain, Tenant, User
+from .models import Domain, SignupCode, Tenant, User
 
 
 class DomainInline(admin.TabularInline):
@@ -20,9 +20,31 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin):
-    list_display = ["name", "tenant", "restricted_for_auto_signup", "admin_blocks_self_signup"]
-    list_filter = ["restricted_for_auto_signup", "admin_blocks_self_signup"]
+    list_display = [
+        "name",
+        "tenant",
+        "verified",
+        "restricted_for_auto_signup",
+        "admin_blocks_self_signup",
+    ]
+    list_filter = ["verified", "restricted_for_auto_signup", "admin_blocks_self_signup"]
     search_fields = ["name", "tenant__name"]
+
+
+@admin.register(SignupCode)
+class SignupCodeAdmin(admin.ModelAdmin):
+    """Read-only: sign-ups waiting for their code (the code itself is only in the email)."""
+
+    list_display = ["email", "display_name", "created_at", "expires_at", "attempts", "used_at"]
+    search_fields = ["email"]
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)

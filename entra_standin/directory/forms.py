@@ -69,3 +69,18 @@ class SignUpForm(AccessibleFormMixin, forms.Form):
         if data.get("password") and data.get("confirm") and data["password"] != data["confirm"]:
             self.add_error("confirm", _("The two passwords do not match."))
         return data
+
+
+class SignupCodeForm(AccessibleFormMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=20,
+        help_text=_("The 6-digit code in the email we sent you."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        error_messages={
+            "required": _("Enter the code from the email."),
+            "max_length": _("The code has 6 digits."),
+        },
+    )

@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,10 +51,19 @@ class Domain(models.Model):
         default=False,
         help_text=_("The domain's administrator must allow sign-up first (AADSTS990004)."),
     )
+    verified = models.BooleanField(
+        _("ownership verified"),
+        default=False,
+        help_text=_(
+            "The tenant proved it owns the domain (in Entra an administrator adds a DNS record). "
+            "Only then do id_tokens of its users carry xms_edov true. Domains of tenants made by "
+            "self-service sign-up are not verified."
+        ),
+    )
 
     class Meta:
-        verbose_name = _("verified domain")
-        verbose_name_plural = _("verified domains")
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
         ordering = ["name"]
 
     def __str__(self):
@@ -89,3 +99,32 @@ class User(AbstractUser):
 
     def get_full_name(self):
         return self.display_name or super().get_full_name() or self.username
+
+
+class SignupCode(models.Model):
+    """A self-service sign-up waiting for its emailed code, as Entra's sign-up does: the account
+    is created only once the code sent to the address is entered, so nobody can sign up with an
+    address whose mailbox they cannot read. The code is kept as a keyed hash; it works once,
+    expires, and allows a few tries (``entra_standin.directory.signup``)."""
+
+    email = models.EmailField(_("email"), max_length=254, db_index=True)
+    display_name = models.CharField(_("display name"), max_length=200)
+    password = models.CharField(_("password hash"), max_length=128)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("tries"), default=0)
+    used_at = models.DateTimeField(
+        _("used or replaced"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the code was entered or a newer one replaced it."),
+    )
+
+    class Meta:
+        verbose_name = _("sign-up code")
+        verbose_name_plural = _("sign-up codes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"

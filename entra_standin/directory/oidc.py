@@ -24,7 +24,7 @@ from oauthlib.common import add_params_to_uri
 from entra_standin.demo import CONSUMER_TID
 
 from . import outcomes
-from .models import Tenant
+from .models import Domain, Tenant
 
 MULTI_TENANT = ("common", "organizations", "consumers")
 TENANT_RE = r"(?P<tenant>common|organizations|consumers|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"  # noqa: E501
@@ -52,6 +52,13 @@ def known_tenant(tenant: str) -> bool:
         return False
 
 
+def email_domain_verified(user) -> bool:
+    """Entra's optional claim ``xms_edov``: the user's email domain is one whose ownership the
+    user's own tenant has verified. Never true for a tenant made by self-service sign-up."""
+    domain = outcomes.domain_of(user.email or user.username)
+    return Domain.objects.filter(name=domain, tenant_id=user.tenant_id, verified=True).exists()
+
+
 def tenant_error(tenant):
     return JsonResponse(
         {
@@ -74,6 +81,8 @@ class EntraValidator(OAuth2Validator):
             "tid": str(user.tenant_id),
             "preferred_username": user.username,
             "email": user.email or user.username,
+            # Optional in Entra (turned on in the app registration); always sent here.
+            "xms_edov": email_domain_verified(user),
             "name": user.get_full_name(),
             "ver": "2.0",
         }
@@ -134,6 +143,7 @@ def discovery(request, tenant):
             "tid",
             "preferred_username",
             "email",
+            "xms_edov",
             "name",
             "ver",
         ],

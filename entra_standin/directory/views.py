@@ -7,8 +7,9 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,8 +20,9 @@ from django.views.decorators.http import require_http_methods
 from entra_standin import demo
 
 from . import outcomes
-from .forms import SignInForm, SignUpForm
-from .models import Domain, Tenant, User
+from . import signup as signups
+from .forms import SignInForm, SignupCodeForm, SignUpForm
+from .models import User
 from .oidc import error_redirect, login_hint_of, validated_auth_request
 
 SIGNUP_SESSION_KEY = "standin_signup"
@@ -94,8 +96,35 @@ def signin(request):
     return render(request, "standin/signin.html", {**context, "form": form})
 
 
+def _leave_signup(request, next_url, auth):
+    """Cancel: forget the pending sign-up; an application's request gets AADSTS65004."""
+    request.session.pop(SIGNUP_SESSION_KEY, None)
+    if auth:
+        application, redirect_uri, state = auth
+        return error_redirect(application, redirect_uri, state, outcomes.USER_DECLINED)
+    return redirect("standin:home")
+
+
+def _signup_outcome(request, address, next_url, auth):
+    """Check again before a step of sign-up (the directory may have changed since the address
+    was typed): the outcome when sign-up may go on, else the response to send instead."""
+    if User.objects.filter(username=address).exists():
+        del request.session[SIGNUP_SESSION_KEY]
+        query = f"?{urlencode({'next': next_url})}" if next_url else ""
+        return None, redirect(f"{reverse('standin:signin')}{query}")
+    outcome = outcomes.outcome_for_unknown_address(address)
+    if outcome.kind == "error" and auth:
+        application, redirect_uri, state = auth
+        return None, error_redirect(application, redirect_uri, state, outcome.code)
+    if outcome.kind != "signup":
+        del request.session[SIGNUP_SESSION_KEY]
+        return None, redirect("standin:signin")
+    return outcome, None
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
+    """Step 1 of self-service sign-up: name and password; then a code goes to the address."""
     pending = request.session.get(SIGNUP_SESSION_KEY)
     if not pending:
         return redirect("standin:signin")
@@ -107,46 +136,104 @@ def signup(request):
         return render(request, "standin/signup.html", {**context, "form": SignUpForm()})
 
     if request.POST.get("action") == "cancel":
-        del request.session[SIGNUP_SESSION_KEY]
-        if auth:
-            application, redirect_uri, state = auth
-            return error_redirect(application, redirect_uri, state, outcomes.USER_DECLINED)
-        return redirect("standin:home")
+        return _leave_signup(request, next_url, auth)
 
     form = SignUpForm(request.POST)
     if form.is_valid():
-        # Check again: the directory may have changed since the address was typed.
-        if User.objects.filter(username=address).exists():
-            del request.session[SIGNUP_SESSION_KEY]
-            query = f"?{urlencode({'next': next_url})}" if next_url else ""
-            return redirect(f"{reverse('standin:signin')}{query}")
-        outcome = outcomes.outcome_for_unknown_address(address)
-        if outcome.kind == "error" and auth:
-            application, redirect_uri, state = auth
-            return error_redirect(application, redirect_uri, state, outcome.code)
-        if outcome.kind != "signup":
-            del request.session[SIGNUP_SESSION_KEY]
-            return redirect("standin:signin")
-        with transaction.atomic():
-            domain = outcome.domain
-            if domain is None:
-                name = outcomes.domain_of(address)
-                tenant = Tenant.objects.create(
-                    name=name, kind=Tenant.UNMANAGED, self_service_signup=True
-                )
-                domain = Domain.objects.create(name=name, tenant=tenant)
-            user = User(
-                username=address,
+        _outcome, refusal = _signup_outcome(request, address, next_url, auth)
+        if refusal is not None:
+            return refusal
+        try:
+            row = signups.send_code(
                 email=address,
                 display_name=form.cleaned_data["name"],
-                tenant=domain.tenant,
+                password_hash=make_password(form.cleaned_data["password"]),
             )
-            user.set_password(form.cleaned_data["password"])
-            user.save()
-        del request.session[SIGNUP_SESSION_KEY]
-        login(request, user, backend=BACKEND)
-        return redirect(next_url or "standin:home")
+        except signups.TooManyCodes:
+            form.add_error(None, _too_many_codes())
+        else:
+            request.session[SIGNUP_SESSION_KEY] = {**pending, "code": row.pk}
+            return redirect("standin:signup_code")
     return render(request, "standin/signup.html", {**context, "form": form})
+
+
+def _too_many_codes():
+    return _(
+        "We have sent this address %(count)s codes in the last hour. Wait a while, then try again."
+    ) % {"count": signups.CODES_PER_HOUR}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup_code(request):
+    """Step 2: the code emailed to the address. Only a right code creates the account."""
+    pending = request.session.get(SIGNUP_SESSION_KEY)
+    if not pending:
+        return redirect("standin:signin")
+    if not pending.get("code"):
+        return redirect("standin:signup")
+    address, next_url, code_id = pending["email"], pending.get("next", ""), pending["code"]
+    auth = validated_auth_request(next_url)
+    context = {
+        "title": _("Verify your email address"),
+        "email": address,
+        "minutes": signups.CODE_MINUTES,
+    }
+
+    if request.method != "POST":
+        return render(request, "standin/signup_code.html", {**context, "form": SignupCodeForm()})
+
+    action = request.POST.get("action")
+    if action == "cancel":
+        return _leave_signup(request, next_url, auth)
+    if action == "resend":
+        form = SignupCodeForm()
+        try:
+            row = signups.resend_code(code_id=code_id, email=address)
+        except signups.TooManyCodes:
+            form.add_error(None, _too_many_codes())
+        except signups.CodeExpired:
+            del request.session[SIGNUP_SESSION_KEY]
+            return redirect("standin:signin")
+        else:
+            request.session[SIGNUP_SESSION_KEY] = {**pending, "code": row.pk}
+            messages.info(
+                request,
+                _("We sent a new code to %(email)s. Earlier codes no longer work.")
+                % {"email": address},
+            )
+            return redirect("standin:signup_code")
+        return render(request, "standin/signup_code.html", {**context, "form": form})
+
+    form = SignupCodeForm(request.POST)
+    if form.is_valid():
+        outcome, refusal = _signup_outcome(request, address, next_url, auth)
+        if refusal is not None:
+            return refusal
+        try:
+            row = signups.verify_code(
+                code_id=code_id, email=address, code=form.cleaned_data["code"]
+            )
+            user = signups.create_account(row, outcome)
+        except signups.WrongCode as exc:
+            form.add_error(
+                "code",
+                _("That code is not right. You can try %(left)s more time(s).")
+                % {"left": exc.attempts_left},
+            )
+        except signups.TooManyAttempts:
+            form.add_error("code", _("Too many wrong tries. Send a new code."))
+        except signups.CodeExpired:
+            form.add_error("code", _("This code has expired. Send a new code."))
+        except signups.CodeUsed:
+            form.add_error("code", _("This code was used or replaced. Send a new code."))
+        except signups.AccountExists:
+            del request.session[SIGNUP_SESSION_KEY]
+            return redirect("standin:signin")
+        else:
+            del request.session[SIGNUP_SESSION_KEY]
+            login(request, user, backend=BACKEND)
+            return redirect(next_url or "standin:home")
+    return render(request, "standin/signup_code.html", {**context, "form": form})
 
 
 def signed_out(request):

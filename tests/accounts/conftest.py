@@ -5,11 +5,31 @@ from accounts.models import User
 
 
 def make_user(email: str, username: str | None = None) -> User:
+    """A work-account user whose sign-in proved nothing (no ``xms_edov``)."""
     user = User.objects.create(username=username or email.split("@")[0], email=email)
     SocialAccount.objects.create(
         user=user, provider="entra", uid=f"oid-{user.username}.tid-x", extra_data={}
     )
     return user
+
+
+def signed_in_with(user: User, **claims) -> User:
+    """Store what a sign-in's validated id_token left in the work identity's extra_data (as the
+    sign-in callback does): a work tenant and the sign-in address, plus ``claims``."""
+    account = user.socialaccount_set.get(uid__endswith=".tid-x")  # the one make_user made
+    account.extra_data = {
+        "oid": f"oid-{user.username}",
+        "tid": "tid-x",
+        "preferred_username": user.email,
+        **claims,
+    }
+    account.save()
+    return user
+
+
+def proven(user: User, email: str | None = None) -> User:
+    """The identity provider proved ``email`` (default: the sign-in address) at sign-in."""
+    return signed_in_with(user, email=email or user.email, xms_edov=True)
 
 
 @pytest.fixture

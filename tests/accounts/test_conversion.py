@@ -18,7 +18,7 @@ from accounts.models import Conversion, OrganisationCountry, Registration, Signu
 from accounts.services import conversion as conversions
 from accounts.services import signin
 from accounts.views import conversion as views
-from tests.accounts.conftest import make_user
+from tests.accounts.conftest import make_user, proven, signed_in_with
 
 pytestmark = pytest.mark.django_db
 CONSUMER = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -89,11 +89,34 @@ def test_bad_work_addresses_are_refused_with_a_clear_message(grace_client, addre
     assert not Conversion.objects.exists()
 
 
-def test_an_address_another_user_owns_is_refused(grace_client):
-    make_user("grace@litware.com", username="other-grace")
+@pytest.mark.parametrize("how", ["verified", "proven at sign-in"])
+def test_an_address_another_user_owns_is_refused(grace_client, how):
+    other = make_user("someone@litware.com", username="other-grace")
+    if how == "verified":
+        EmailAddress.objects.create(user=other, email="grace@litware.com", verified=True)
+    else:
+        proven(other, "Grace@Litware.com")
     response = start(grace_client)
     assert response.status_code == 409
     assert "already belongs to another user" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{}, {"email": "grace@litware.com"}, {"email": "grace@litware.com", "xms_edov": False}],
+    ids=["nothing", "email alone", "domain not verified"],
+)
+def test_a_sign_in_address_nothing_proved_does_not_take_the_address(grace_client, grace, claims):
+    """Someone who signed in as grace@litware.com without proof (a self-service sign-up in an
+    unverified domain, say) must not block Grace's conversion."""
+    signed_in_with(make_user("grace@litware.com", username="squatter"), **claims)
+    assert start(grace_client)["Location"] == "/convert/code/"
+    grace_client.post("/convert/code/", {"code": last_code()})
+    grace_client.post("/convert/country/", {"country": "US"})
+    conversion = Conversion.objects.get()
+    user = conversions.complete_conversion(conversion_id=conversion.pk, claims=WORK_CLAIMS)
+    assert user.pk == grace.pk
+    assert EmailAddress.objects.get(email="grace@litware.com", verified=True).user == grace
 
 
 def test_the_code_is_emailed_stored_hashed_and_works_once(grace_client, grace):

@@ -16,7 +16,7 @@ from accounts.models import Registration, User
 from accounts.services import registration as registrations
 from accounts.signals import address_verified
 from notifications.models import OutboundEmail
-from tests.accounts.conftest import make_user
+from tests.accounts.conftest import make_user, proven
 
 State = Registration.State
 SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
@@ -43,7 +43,8 @@ def test_first_sign_in_asks_for_the_invitation_address_prefilled(bob_client):
     assert 'value="bob@fabrikam.com"' in page
 
 
-def test_the_sign_in_address_registers_at_once_case_insensitively(bob_client, bob):
+def test_the_proven_sign_in_address_registers_at_once_case_insensitively(bob_client, bob):
+    proven(bob)
     received = []
     address_verified.connect(
         lambda **kw: received.append(kw["email"]), weak=False, dispatch_uid="t1"

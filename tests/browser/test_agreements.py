@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def register(page: Page, axe, email: str) -> None:
-    """The first sign-in's registration step: the same address registers at once."""
+    """The first sign-in's registration step: the same address registers at once (the demo
+    tenants of these accounts verified their domains)."""
     expect(page.get_by_role("heading", name="Register your invitation address")).to_be_visible()
     field = page.get_by_label(
         "Business email address where you received the invitation to register"

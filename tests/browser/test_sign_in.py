@@ -35,7 +35,8 @@ def test_alice_signs_in_sees_who_she_is_and_signs_out(live_server, entra, page, 
     expect(page.get_by_role("alert")).to_be_visible()
     axe(page)
     sign_in_at_standin(page, axe)
-    # First sign-in: the invitation address, prefilled with the sign-in address, registers at once.
+    # First sign-in: the invitation address, prefilled with the sign-in address, registers at once
+    # (Contoso verified contoso.com: the id_token's xms_edov is true).
     expect(page.get_by_role("heading", level=1)).to_have_text("Register your invitation address")
     expect(
         page.get_by_label("Business email address where you received the invitation to register")

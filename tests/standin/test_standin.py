@@ -6,6 +6,7 @@ import html
 import json
 import mailbox
 import re
+import sqlite3
 import uuid
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -241,30 +242,61 @@ def test_work_account_accepted_by_organizations(standin):
     assert result["id_token_claims"]["oid"] == demo.HARRY_OID
 
 
-def _sign_up(standin, address):
+CODE_SUBJECT = "Verify your email address"
+
+
+def signup_codes(standin, address):
+    """The sign-up codes the stand-in emailed to ``address``, oldest first."""
+    found = []
+    for message in mailbox.Maildir(standin.mailbox_dir):
+        if message["To"] == address and message["Subject"] == CODE_SUBJECT:
+            body = message.get_payload(decode=True).decode()
+            # get_date() is the file's time, finer than the Date header's seconds.
+            found.append((message.get_date(), re.search(r"verification code is: (\d{6})", body)[1]))
+    return [code for _, code in sorted(found)]
+
+
+def start_sign_up(standin, address, password="Secret123!"):
+    """Sign in as an address with no account, fill in the sign-up form: the code page."""
     app, flow = start_flow(standin, address)
     client = browser()
     response = sign_in(standin, client, flow, address)
     assert response.status_code == 200 and "<title>Create your account" in response.text
     assert address in response.text
-    mismatch = post_form(
+    code_page = post_form(
         standin,
         client,
         response,
+        {"name": "New Person", "password": password, "confirm": password, "action": "signup"},
+    )
+    assert code_page.status_code == 200 and "<title>Verify your email address" in code_page.text
+    assert address in code_page.text
+    return app, flow, client, code_page
+
+
+def enter_code(standin, client, page, code):
+    return post_form(standin, client, page, {"code": code, "action": "verify"})
+
+
+def has_account(standin, address, password="Secret123!"):
+    """Whether ``address`` can sign in with ``password`` (else the stand-in offers sign-up)."""
+    _, flow = start_flow(standin, address)
+    response = sign_in(standin, browser(), flow, address, password)
+    return response.status_code == 302 and "code" in callback_params(response)
+
+
+def _sign_up(standin, address):
+    app, flow, client, code_page = start_sign_up(standin, address)
+    mismatch = post_form(
+        standin,
+        client,
+        # back to the first step: a form error is shown there
+        client.get(f"{standin.http_url}/signup/"),
         {"name": "New Person", "password": "Secret123!", "confirm": "nope", "action": "signup"},
     )
     assert mismatch.status_code == 200 and 'aria-describedby="id_confirm-error' in mismatch.text
-    done = post_form(
-        standin,
-        client,
-        mismatch,
-        {
-            "name": "New Person",
-            "password": "Secret123!",
-            "confirm": "Secret123!",
-            "action": "signup",
-        },
-    )
+    [code] = signup_codes(standin, address)[-1:]
+    done = enter_code(standin, client, code_page, code)
     result = app.acquire_token_by_auth_code_flow(flow, callback_params(done))
     assert "error" not in result, result
     return result["id_token_claims"]
@@ -275,18 +307,109 @@ def test_self_service_sign_up_in_unmanaged_litware(standin):
     claims = _sign_up(standin, address)
     assert claims["tid"] == demo.LITWARE_TID
     assert claims["preferred_username"] == address
+    assert claims["email"] == address
+    assert claims["xms_edov"] is False  # Litware is unmanaged: nobody verified litware.com
     assert claims["name"] == "New Person"
     # The new account now signs in with its password.
-    _, flow = start_flow(standin, address)
-    params = callback_params(sign_in(standin, browser(), flow, address, "Secret123!"))
-    assert "code" in params
+    assert has_account(standin, address)
 
 
 def test_sign_up_with_unknown_domain_creates_tenant(standin):
     claims = _sign_up(standin, f"someone@new-{uuid.uuid4().hex[:8]}.example")
     known = {tid for tid, *_ in demo.TENANTS}
     assert claims["tid"] not in known
+    assert claims["xms_edov"] is False
     uuid.UUID(claims["tid"])
+
+
+def test_sign_up_emails_a_code_and_creates_no_account_before_it(standin):
+    address = f"wait-{uuid.uuid4().hex[:8]}@litware.com"
+    _, _, _, code_page = start_sign_up(standin, address)
+    [code] = signup_codes(standin, address)
+    assert re.fullmatch(r"\d{6}", code)
+    assert code not in code_page.text
+    assert not has_account(standin, address)
+
+
+def test_a_wrong_code_counts_down_then_even_the_right_one_is_refused(standin):
+    address = f"guess-{uuid.uuid4().hex[:8]}@litware.com"
+    _, _, client, page = start_sign_up(standin, address)
+    [code] = signup_codes(standin, address)
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        page = enter_code(standin, client, page, wrong)
+        assert page.status_code == 200
+        assert f"You can try {left} more time(s)" in page.text
+        assert 'aria-describedby="id_code-error' in page.text
+    page = enter_code(standin, client, page, wrong)
+    assert "Too many wrong tries" in page.text
+    page = enter_code(standin, client, page, code)
+    assert "Too many wrong tries" in page.text
+    assert not has_account(standin, address)
+
+
+def test_an_expired_code_is_refused(standin):
+    address = f"late-{uuid.uuid4().hex[:8]}@litware.com"
+    _, _, client, page = start_sign_up(standin, address)
+    [code] = signup_codes(standin, address)
+    with sqlite3.connect(standin.data_dir / "standin.sqlite3") as db:
+        db.execute(
+            "UPDATE standin_directory_signupcode SET expires_at = '2000-01-01 00:00:00' "
+            "WHERE email = ?",
+            (address,),
+        )
+    page = enter_code(standin, client, page, code)
+    assert "This code has expired" in page.text
+    assert not has_account(standin, address)
+
+
+def test_a_code_works_once_and_a_newer_code_replaces_it(standin):
+    address = f"once-{uuid.uuid4().hex[:8]}@litware.com"
+    _, _, client, page = start_sign_up(standin, address)
+    [first] = signup_codes(standin, address)
+    page = post_form(standin, client, page, {"action": "resend"})
+    assert "We sent a new code" in page.text and 'role="status"' in page.text
+    first_again, second = signup_codes(standin, address)
+    assert first_again == first
+    if first != second:
+        assert "That code is not right" in enter_code(standin, client, page, first).text
+    # Someone else starts signing up the same address: the code this browser waits for dies.
+    _, _, other, other_page = start_sign_up(standin, address)
+    third = signup_codes(standin, address)[-1]
+    assert "This code was used or replaced" in enter_code(standin, client, page, second).text
+    done = enter_code(standin, other, other_page, third)
+    assert "code" in callback_params(done)
+    # Replaying the accepted form signs nobody in: the pending sign-up is gone.
+    replay = other.post(
+        f"{standin.http_url}/signup/code/",
+        # sign-in rotated the CSRF token: send the current one, as a browser's next form would
+        data={"csrfmiddlewaretoken": other.cookies["standin_csrftoken"], "code": third},
+        allow_redirects=False,
+    )
+    assert replay.status_code == 302 and replay.headers["Location"].endswith("/login/")
+    assert has_account(standin, address)
+
+
+def test_an_address_gets_a_few_codes_an_hour(standin):
+    address = f"many-{uuid.uuid4().hex[:8]}@litware.com"
+    _, _, client, page = start_sign_up(standin, address)
+    for _ in range(4):
+        page = post_form(standin, client, page, {"action": "resend"})
+        assert "We sent a new code" in page.text
+    page = post_form(standin, client, page, {"action": "resend"})
+    assert "codes in the last hour" in page.text
+    assert len(signup_codes(standin, address)) == 5
+
+
+@pytest.mark.parametrize(
+    ("address", "verified"),
+    [("alice@contoso.com", True), ("bob@fabrikam.com", True), ("ivan@proseware.com", False)],
+)
+def test_the_id_token_says_whether_the_email_domain_is_verified(standin, address, verified):
+    _, result, _ = full_sign_in(standin, address)
+    claims = result["id_token_claims"]
+    assert claims["email"] == address
+    assert claims["xms_edov"] is verified
 
 
 def test_signed_in_session_is_reused_and_prompt_login_forces_sign_in(standin):

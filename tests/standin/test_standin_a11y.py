@@ -50,8 +50,26 @@ def test_sign_in_and_sign_up_pages(standin, page, axe):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/signup/$"))
     axe(page)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Next").click()
     assert page.get_by_role("alert").is_visible()
+    axe(page)
+    page.get_by_label("Name").fill("A11y Person")
+    page.get_by_label("Password", exact=True).fill("Secret123!")
+    page.get_by_label("Confirm password").fill("Secret123!")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(r".*/signup/code/$"))
+    assert page.get_by_text(address).first.is_visible()
+    axe(page)
+    page.get_by_role("button", name="Verify").click()  # no code typed
+    assert page.get_by_role("alert").is_visible()
+    axe(page)
+    page.get_by_label("Verification code").fill("abc")
+    page.get_by_role("button", name="Verify").click()  # a wrong code
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_label("Verification code").get_attribute("aria-invalid") == "true"
+    axe(page)
+    page.get_by_role("button", name="Send a new code").click()
+    assert page.get_by_role("status").is_visible()
     axe(page)
 
 

@@ -17,13 +17,14 @@ class Command(BaseCommand):
             tenant, _ = Tenant.objects.update_or_create(
                 tid=tid, defaults={"name": name, "kind": kind, "self_service_signup": signup}
             )
-            for domain, restricted, blocks in domains:
+            for domain, restricted, blocks, verified in domains:
                 Domain.objects.update_or_create(
                     name=domain,
                     defaults={
                         "tenant": tenant,
                         "restricted_for_auto_signup": restricted,
                         "admin_blocks_self_signup": blocks,
+                        "verified": verified,
                     },
                 )
         # One hash for all demo users: they share a documented password anyway.
