@@ -132,6 +132,13 @@ class Registration(models.Model):
                 condition=models.Q(state="pending"),
                 name="one_pending_registration_per_user",
             ),
+            # One person at a time may ask a mailbox to confirm an address: the owner of a
+            # shared mailbox is never asked to choose between two requesters' links.
+            models.UniqueConstraint(
+                Lower("invitation_address"),
+                condition=models.Q(state="pending"),
+                name="one_pending_registration_per_address",
+            ),
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")),
                 name="registration_expires_after_creation",
