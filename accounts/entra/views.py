@@ -42,6 +42,7 @@ def _unavailable(request: HttpRequest, detail: str, login_hint: str) -> HttpResp
         request, outcome=Outcome.PROVIDER_UNAVAILABLE, address=login_hint, detail=detail[:500]
     )
     logger.warning("sign-in callback: identity provider unavailable: %s", detail)
+    client.forget_discovery()  # the endpoints may have moved: the next sign-in reads them afresh
     return render(request, "accounts/sign_in_unavailable.html", status=503)
 
 

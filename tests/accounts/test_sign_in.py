@@ -265,6 +265,89 @@ def test_a_discovery_document_without_endpoints_is_a_503_and_not_kept(client, mo
     entra_client.reset_caches()
 
 
+DISCOVERY = (
+    '{"issuer": "https://idp.test/{tenantid}/v2.0", "jwks_uri": "https://idp.test/keys",'
+    ' "authorization_endpoint": "https://idp.test/authorize",'
+    ' "token_endpoint": "https://idp.test/token"}'
+)
+
+
+def test_the_discovery_document_is_fetched_again_once_it_is_a_day_old(monkeypatch):
+    from accounts.entra import client as entra_client
+
+    fetched = []
+    now = [1000.0]
+    entra_client.reset_caches()
+    monkeypatch.setattr(entra_client, "_clock", lambda: now[0], raising=False)
+    monkeypatch.setattr(
+        requests.Session,
+        "get",
+        lambda self, url, *a, **k: fetched.append(url) or _response(DISCOVERY),
+    )
+    try:
+        entra_client.openid_configuration()
+        now[0] += 24 * 3600 - 1
+        entra_client.openid_configuration()
+        assert len(fetched) == 1  # kept for a day
+        now[0] += 2
+        assert entra_client.openid_configuration()["jwks_uri"] == "https://idp.test/keys"
+        assert len(fetched) == 2
+    finally:
+        entra_client.reset_caches()
+
+
+def test_a_token_endpoint_failure_makes_the_next_sign_in_read_discovery_afresh(
+    client, entra, monkeypatch
+):
+    """MSAL keeps its copy (authorize and token endpoints) in the shared cache for a day; a
+    failure mid-flow drops it, so the next sign-in reads the endpoints again."""
+    fetched = []
+    real_get, real_post = requests.Session.get, requests.Session.post
+
+    def counting_get(self, url, *args, **kwargs):
+        if url.endswith("/.well-known/openid-configuration"):
+            fetched.append(url)
+        return real_get(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "get", counting_get)
+    sign_in(client, "alice@contoso.com")
+    client.logout()
+    callback = sign_in_at_standin(start(client, "alice@contoso.com"))
+    cached = len(fetched)
+    start(Client(), "alice@contoso.com")
+    assert len(fetched) == cached  # still kept
+    monkeypatch.setattr(requests.Session, "post", _bad_gateway)
+    assert client.get(callback).status_code == 503
+    monkeypatch.setattr(requests.Session, "post", real_post)
+    start(client, "alice@contoso.com")
+    assert len(fetched) == cached + 1
+
+
+def test_unusable_signing_keys_make_the_next_validation_read_discovery_afresh(monkeypatch):
+    from accounts.entra import client as entra_client
+
+    fetched = []
+
+    def authority_get(self, url, *args, **kwargs):
+        if url.endswith("/keys"):
+            raise requests.ConnectionError("keys unreachable")
+        fetched.append(url)
+        return _response(DISCOVERY)
+
+    entra_client.reset_caches()
+    monkeypatch.setattr(requests.Session, "get", authority_get)
+    try:
+        entra_client.openid_configuration()
+        with pytest.raises(entra_client.ProviderUnavailable):
+            entra_client.validate_id_token(
+                jwt.encode({"sub": "s"}, "k" * 32, headers={"kid": "k1"})
+            )
+        entra_client.openid_configuration()
+        assert len(fetched) == 2
+    finally:
+        entra_client.reset_caches()
+
+
 def test_requests_to_the_authority_time_out(monkeypatch):
     from accounts.entra import client as entra_client
 
