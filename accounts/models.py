@@ -49,6 +49,7 @@ class SignInEvent(models.Model):
         PERSONAL_ACCOUNT = "personal_account", _("Personal Microsoft account")
         SIGNED_OUT = "signed_out", _("Signed out")
         PROVIDER_UNAVAILABLE = "provider_unavailable", _("Identity provider unavailable")
+        CANCELLED = "cancelled", _("Cancelled at the identity provider")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     reference_id = models.CharField(max_length=16, unique=True)

@@ -170,6 +170,44 @@ def test_an_unknown_refusal_gets_the_generic_page_with_a_reference(client, entra
     assert event.reference_id in html
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"error": "access_denied", "error_description": "AADSTS65004: User declined to consent."},
+        {},  # neither code nor error
+    ],
+)
+def test_cancelling_at_the_identity_provider_gets_its_own_page_with_a_way_back(
+    client, entra, answer
+):
+    auth_uri = start(client, "alice@contoso.com")
+    state = parse_qs(urlsplit(auth_uri).query)["state"][0]
+    response = client.get("/accounts/entra/login/callback/", {**answer, "state": state})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "You cancelled signing in" in html
+    assert "We could not sign you in" not in html
+    assert "Please start signing in again" not in html
+    assert 'href="/sign-in/?email=alice%40contoso.com"' in html
+    event = SignInEvent.objects.get()
+    assert (event.outcome, event.address) == (Outcome.CANCELLED, "alice@contoso.com")
+    assert event.provider_code == ("AADSTS65004" if answer else "")
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_organisation_not_allowed_gets_its_own_page_not_start_again(client, entra, settings):
+    settings.ENTRA_ALLOWED_TENANTS = ["11111111-2222-3333-4444-555555555555"]
+    response, _ = sign_in(client, "alice@contoso.com")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Your organisation cannot use this portal" in html
+    assert "Please start signing in again" not in html
+    event = SignInEvent.objects.get()
+    assert (event.outcome, event.detail) == (Outcome.INVALID_TOKEN, "tenant_not_allowed")
+    assert f'href="/support/contact/?ref={event.reference_id}"' in html
+    assert not User.objects.exists()
+
+
 @pytest.mark.parametrize("forgery", ["other_key", "garbage"])
 def test_a_tampered_id_token_is_refused(client, entra, monkeypatch, forgery):
     callback = sign_in_at_standin(start(client, "alice@contoso.com"))
