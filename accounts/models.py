@@ -50,6 +50,7 @@ class SignInEvent(models.Model):
         PERSONAL_ACCOUNT = "personal_account", _("Personal Microsoft account")
         SIGNED_OUT = "signed_out", _("Signed out")
         PROVIDER_UNAVAILABLE = "provider_unavailable", _("Identity provider unavailable")
+        CANCELLED = "cancelled", _("Cancelled at the identity provider")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     reference_id = models.CharField(max_length=16, unique=True)
@@ -133,6 +134,13 @@ class Registration(models.Model):
                 fields=["user"],
                 condition=models.Q(state="pending"),
                 name="one_pending_registration_per_user",
+            ),
+            # One person at a time may ask a mailbox to confirm an address: the owner of a
+            # shared mailbox is never asked to choose between two requesters' links.
+            models.UniqueConstraint(
+                Lower("invitation_address"),
+                condition=models.Q(state="pending"),
+                name="one_pending_registration_per_address",
             ),
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")),

@@ -96,6 +96,22 @@ PROBLEMS: dict[str, SignInProblem] = {
         _("Sign out, then sign in with the work account shown on this page."),
         _("Only you: use your work account"),
     ),
+    # The token was valid but its organisation (tenant) is not one ENTRA_ALLOWED_TENANTS lets in.
+    "tenant_not_allowed": SignInProblem(
+        "",
+        _("Your organisation cannot use this portal"),
+        _(
+            "You signed in with a work account of an organisation this portal is not set up "
+            "for. Only the organisations it serves can sign in here. You have not been signed "
+            "in and nothing was changed."
+        ),
+        _(
+            "If you have another work account, from an organisation on a volume-licensing "
+            "agreement, sign in with that one. If your organisation should be able to use this "
+            "portal, contact support and quote the reference id below."
+        ),
+        _("VLSC support"),
+    ),
     "generic": SignInProblem(
         "",
         _("We could not sign you in"),
@@ -117,6 +133,12 @@ AADSTS_TO_CODE: dict[str, str] = {
     "AADSTS990004": "E04",
     "AADSTS50034": "E05",
 }
+
+
+# The person cancelled at the identity provider: Entra reports declining the consent prompt (or
+# cancelling sign-in) as ``access_denied`` with AADSTS65004 ("user declined to consent"). A
+# callback with neither a code nor an error is treated as a cancellation too.
+CANCELLED_CODES = frozenset({"AADSTS65004"})
 
 
 def problem_for(provider_code: str) -> SignInProblem:

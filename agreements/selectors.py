@@ -118,6 +118,12 @@ def _access_by_agreement(*, emails: list[str], agreements: QuerySet | None = Non
     return rows
 
 
+def access_for_addresses(*, emails: list[str]) -> list[AgreementAccess]:
+    """The agreements these addresses (lower case) reach, by agreement number, whoever owns them:
+    what confirming an invitation address would unlock; three queries in all."""
+    return list(_access_by_agreement(emails=emails).values())
+
+
 def user_access(*, user: User) -> list[AgreementAccess]:
     """Every agreement the user may reach, by agreement number; three queries in all."""
     return list(_access_by_agreement(emails=verified_emails(user=user)).values())

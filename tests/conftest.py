@@ -25,6 +25,36 @@ def _fresh_portal_cache():
     clear_portal_cache()
 
 
+@pytest.fixture(autouse=True)
+def _flushable_organisation_countries(request):
+    """Let a transactional test's flush remove organisation countries on SQLite.
+
+    The database refuses to delete an organisation's country (migration 0009). Django flushes
+    after a transactional test with TRUNCATE on PostgreSQL, which fires no row triggers, but with
+    DELETE on SQLite, which the trigger refuses. So on SQLite, after such a test and before its
+    flush, the rows are removed with the trigger lifted for that one transaction."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up first, so flushed after this teardown
+    yield
+    from importlib import import_module
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "sqlite":
+        return
+    trigger = import_module("accounts.migrations.0009_organisation_country_undeletable")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER organisation_country_undeletable")
+        cursor.execute("DELETE FROM accounts_organisationcountry")
+        cursor.execute(trigger.SQLITE_DELETE_TRIGGER)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _patient_browser_assertions():
     """Playwright's ``expect`` waits 5 s by default; a loaded two-core machine running a live

@@ -8,6 +8,7 @@ not validate the id_token (signature, iss, aud, exp), so :func:`validate_id_toke
 from __future__ import annotations
 
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -16,8 +17,11 @@ import msal
 import requests
 from django.conf import settings
 
-# Shared between app instances: discovery documents are fetched once per process.
+# MSAL's http_cache, shared between app instances: MSAL keeps its discovery GET there for a day
+# (msal/throttled_http_client.py), and the portal keeps its own copy there too, as long.
 _http_cache: dict = {}
+DISCOVERY_MAX_AGE = 24 * 3600  # seconds
+_clock = time.monotonic
 _jwks_lock = threading.Lock()
 _jwks_cache: dict[str, jwt.PyJWKSet] = {}
 
@@ -83,24 +87,45 @@ def msal_app() -> msal.ConfidentialClientApplication:
 DISCOVERY_FIELDS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "issuer")
 
 
+def _discovery_url() -> str:
+    return f"{authority_url()}/v2.0/.well-known/openid-configuration"
+
+
 def openid_configuration() -> dict[str, Any]:
-    """The authority's discovery document; raises :class:`ProviderUnavailable` when it cannot
-    be fetched or lacks what sign-in needs (and then keeps nothing, so the next try refetches)."""
-    url = f"{authority_url()}/v2.0/.well-known/openid-configuration"
+    """The authority's discovery document, fetched again once it is a day old; raises
+    :class:`ProviderUnavailable` when it cannot be fetched or lacks what sign-in needs (and then
+    keeps nothing, so the next try refetches)."""
+    url = _discovery_url()
     key = ("openid-configuration", url)
-    if key not in _http_cache:
-        try:
-            response = http_session().get(url, timeout=HTTP_TIMEOUT)
-            response.raise_for_status()
-            document = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise ProviderUnavailable(f"discovery: {exc}") from exc
-        if not isinstance(document, dict) or not all(
-            isinstance(document.get(name), str) for name in DISCOVERY_FIELDS
-        ):
-            raise ProviderUnavailable("discovery: the document lacks the endpoints or issuer")
-        _http_cache[key] = document
-    return _http_cache[key]
+    cached = _http_cache.get(key)
+    if cached is not None and _clock() - cached[0] < DISCOVERY_MAX_AGE:
+        return cached[1]
+    try:
+        response = http_session().get(url, timeout=HTTP_TIMEOUT)
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        forget_discovery()
+        raise ProviderUnavailable(f"discovery: {exc}") from exc
+    if not isinstance(document, dict) or not all(
+        isinstance(document.get(name), str) for name in DISCOVERY_FIELDS
+    ):
+        forget_discovery()
+        raise ProviderUnavailable("discovery: the document lacks the endpoints or issuer")
+    _http_cache[key] = (_clock(), document)
+    return document
+
+
+def forget_discovery() -> None:
+    """After a failure talking to the authority, drop its discovery document: the portal's copy
+    and MSAL's (its cached GET of the same URL, keyed ``GET <url> ...`` in the shared cache), so
+    the next sign-in reads the endpoints and keys afresh. MSAL's other entries (its throttling
+    of failing token requests) stay."""
+    url = _discovery_url()
+    _http_cache.pop(("openid-configuration", url), None)
+    for key in list(_http_cache):
+        if isinstance(key, str) and key.startswith(f"GET {url} "):
+            _http_cache.pop(key, None)
 
 
 def _jwks(uri: str, *, refresh: bool = False) -> jwt.PyJWKSet:
@@ -139,7 +164,15 @@ def validate_id_token(token: str) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise InvalidIdToken("missing")
     config = openid_configuration()
-    key = _signing_key(token, config["jwks_uri"])
+    try:
+        key = _signing_key(token, config["jwks_uri"])
+    except ProviderUnavailable:
+        forget_discovery()  # the keys may have moved: the next try reads where from afresh
+        raise
+    except InvalidIdToken as exc:
+        if exc.reason == "unknown_signing_key":
+            forget_discovery()
+        raise
     try:
         claims = jwt.decode(
             token,

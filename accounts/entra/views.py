@@ -11,13 +11,15 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.entra import client
 from accounts.entra.provider import PROVIDER_ID
 from accounts.models import Conversion, SignInEvent
-from accounts.problems import PROBLEMS, problem_for
+from accounts.problems import CANCELLED_CODES, PROBLEMS, problem_for
 from accounts.services import conversion as conversions
 from accounts.services import signin
 from accounts.views import conversion as conversion_views
@@ -42,7 +44,32 @@ def _unavailable(request: HttpRequest, detail: str, login_hint: str) -> HttpResp
         request, outcome=Outcome.PROVIDER_UNAVAILABLE, address=login_hint, detail=detail[:500]
     )
     logger.warning("sign-in callback: identity provider unavailable: %s", detail)
+    client.forget_discovery()  # the endpoints may have moved: the next sign-in reads them afresh
     return render(request, "accounts/sign_in_unavailable.html", status=503)
+
+
+def _cancelled(
+    request: HttpRequest, state: dict, *, provider_code: str = "", detail: str
+) -> HttpResponse:
+    """The person cancelled at the identity provider: not a failure, so no error page; say so
+    and offer to start again (with the address and the page they were going to)."""
+    login_hint = state.get("login_hint", "")
+    signin.record_sign_in_event(
+        request,
+        outcome=Outcome.CANCELLED,
+        address=login_hint,
+        provider_code=provider_code,
+        detail=detail[:500],
+    )
+    query = {
+        key: value for key, value in (("email", login_hint), ("next", state.get("next"))) if value
+    }
+    sign_in_url = reverse("accounts:sign_in")
+    return render(
+        request,
+        "accounts/sign_in_cancelled.html",
+        {"sign_in_url": f"{sign_in_url}?{urlencode(query)}" if query else sign_in_url},
+    )
 
 
 def _problem_page(
@@ -75,6 +102,10 @@ def callback(request: HttpRequest) -> HttpResponse:
     if not state or "msal_flow" not in state:
         return _start_again(request, "no sign-in flow in this session for that state")
     login_hint = state.get("login_hint", "")
+    if "code" not in params and "error" not in params:
+        return _cancelled(
+            request, state, detail="the identity provider sent neither code nor error"
+        )
 
     try:
         result = client.msal_app().acquire_token_by_auth_code_flow(state["msal_flow"], params)
@@ -92,6 +123,13 @@ def callback(request: HttpRequest) -> HttpResponse:
 
     if "error" in result:
         provider_code = signin.provider_code_from(result.get("error_description", ""))
+        if provider_code in CANCELLED_CODES:
+            return _cancelled(
+                request,
+                state,
+                provider_code=provider_code,
+                detail=str(result.get("error_description", "")),
+            )
         problem = problem_for(provider_code)
         signin.record_sign_in_event(
             request,
@@ -111,6 +149,8 @@ def callback(request: HttpRequest) -> HttpResponse:
         signin.record_sign_in_event(
             request, outcome=Outcome.INVALID_TOKEN, address=login_hint, detail=exc.reason
         )
+        if exc.reason == "tenant_not_allowed":  # starting again would not help
+            return _problem_page(request, PROBLEMS["tenant_not_allowed"], address=login_hint)
         return render(request, "accounts/start_again.html", status=400)
 
     if signin.is_personal_account(claims):

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -44,6 +45,24 @@ class RegistrationPending(RegistrationError):
 
 class AddressTaken(RegistrationError):
     pass
+
+
+class AddressPendingElsewhere(RegistrationError):
+    """Another user has a registration of this address pending; ``registration`` is theirs (its
+    ``expires_at`` says when the address is free again)."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__("another user has this address pending")
+        self.registration = registration
+
+
+class NotRequester(RegistrationError):
+    """The link is being used by someone other than the user who asked (or by nobody signed in):
+    the link proves the mailbox, not who the mailbox owner meant to confirm for."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__("only the user who asked can confirm")
+        self.registration = registration
 
 
 class InvalidLink(RegistrationError):
@@ -78,6 +97,17 @@ def pending_registration(*, user: User) -> Registration | None:
     return Registration.objects.filter(
         user=user, state=State.PENDING, expires_at__gt=timezone.now()
     ).first()
+
+
+def _pending_elsewhere(*, user: User, address: str) -> Registration | None:
+    """Another user's open registration of ``address`` (lower case, as stored)."""
+    return (
+        Registration.objects.filter(
+            invitation_address=address, state=State.PENDING, expires_at__gt=timezone.now()
+        )
+        .exclude(user=user)
+        .first()
+    )
 
 
 def latest_registration(*, user: User) -> Registration | None:
@@ -122,14 +152,16 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     it, makes a pending registration that expires after the window, adds the address
     unverified, and queues the verification email (``confirm_url`` is the absolute URL the
     token is appended to). Raises RegistrationPending while one is pending, AddressTaken if
-    another user owns it.
+    another user owns it, AddressPendingElsewhere while another user's registration of the
+    address is pending (one pending registration per address, so a mailbox owner is never asked
+    to pick between two).
     """
     address = invitation_address.strip().lower()
     now = timezone.now()
     # A window that closed before beat got to it must not block the new registration.
-    Registration.objects.filter(user=user, state=State.PENDING, expires_at__lte=now).update(
-        state=State.EXPIRED, expired_at=now
-    )
+    Registration.objects.filter(
+        Q(user=user) | Q(invitation_address=address), state=State.PENDING, expires_at__lte=now
+    ).update(state=State.EXPIRED, expired_at=now)
     pending = pending_registration(user=user)
     if pending is not None:
         raise RegistrationPending(pending)
@@ -142,6 +174,8 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
 
     proven = proven_sign_in_address(user=user)
     same = bool(proven) and address == proven
+    if not same and (elsewhere := _pending_elsewhere(user=user, address=address)) is not None:
+        raise AddressPendingElsewhere(elsewhere)
     try:
         with transaction.atomic():
             registration = Registration.objects.create(
@@ -163,9 +197,12 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
                 _send_verification(registration, confirm_url=confirm_url)
     except IntegrityError as exc:  # a concurrent submit made the pending one first
         pending = pending_registration(user=user)
-        if pending is None:
-            raise
-        raise RegistrationPending(pending) from exc
+        if pending is not None:
+            raise RegistrationPending(pending) from exc
+        elsewhere = _pending_elsewhere(user=user, address=address)
+        if elsewhere is not None:
+            raise AddressPendingElsewhere(elsewhere) from exc
+        raise
     return registration
 
 
@@ -235,16 +272,26 @@ def check_confirmable(registration: Registration, *, now: datetime | None = None
         raise RegistrationClosed(registration)
 
 
-def confirm_ownership(*, token: str) -> Registration:
-    """Complete the registration the link belongs to: the address becomes verified. Single use:
-    a second call raises LinkUsed. Also raises InvalidLink, LinkExpired, RegistrationClosed,
-    AddressTaken (another user verified the address meanwhile; nothing changes)."""
+def check_requester(registration: Registration, *, user: User | AnonymousUser) -> None:
+    """Raises NotRequester unless ``user`` is signed in and made ``registration``."""
+    if not user.is_authenticated or registration.user_id != user.pk:
+        raise NotRequester(registration)
+
+
+def confirm_ownership(*, token: str, user: User | AnonymousUser) -> Registration:
+    """Complete the registration the link belongs to: the address becomes verified. Only
+    ``user``, signed in as the person who asked, may (else NotRequester, nothing changes): a
+    shared mailbox's owner who follows someone else's link must not hand them the address.
+    Single use: a second call raises LinkUsed. Also raises InvalidLink, LinkExpired,
+    RegistrationClosed, AddressTaken (another user verified the address meanwhile; nothing
+    changes)."""
     registration = registration_for_token(token)
     check_confirmable(registration)
+    check_requester(registration, user=user)
     now = timezone.now()
     with transaction.atomic():
         updated = Registration.objects.filter(
-            pk=registration.pk, state=State.PENDING, expires_at__gt=now
+            pk=registration.pk, user=user, state=State.PENDING, expires_at__gt=now
         ).update(state=State.COMPLETED, completed_at=now)
         if not updated:  # a concurrent confirmation, cancel or expiry won
             registration.refresh_from_db()

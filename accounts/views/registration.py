@@ -9,7 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -82,6 +85,18 @@ def register(request: HttpRequest) -> HttpResponse:
                         "This address is already registered to another account. If it is yours, "
                         "contact support."
                     ),
+                )
+                form._describe_fields()
+                status = 409
+            except registrations.AddressPendingElsewhere as exc:
+                form.add_error(
+                    "email",
+                    _(
+                        "Someone else has asked to register this address and is waiting for it "
+                        "to be confirmed. Their request ends on %(when)s UTC; if it is not "
+                        "confirmed by then, you can register this address."
+                    )
+                    % {"when": date_format(localtime(exc.registration.expires_at), "Y-m-d H:i")},
                 )
                 form._describe_fields()
                 status = 409
@@ -174,22 +189,57 @@ def _link_problem(request: HttpRequest, exc: registrations.RegistrationError) ->
     return render(request, "accounts/confirm_problem.html", {"kind": kind}, status=status)
 
 
+def _not_requester(request: HttpRequest, registration) -> HttpResponse:
+    """Someone other than the requester (or nobody signed in) used the link: say whose request
+    it is and how to confirm it as them; nothing was changed."""
+    return render(
+        request,
+        "accounts/confirm_not_requester.html",
+        {
+            "registration": registration,
+            "requester_name": registration.user.get_full_name(),
+            "sign_in_url": _sign_in_url(request, registration),
+        },
+        status=403,
+    )
+
+
+def _sign_in_url(request: HttpRequest, registration) -> str:
+    """Sign-in, prefilled with the requester's address, that comes back to this link."""
+    query = urlencode({"next": request.get_full_path(), "email": registration.sign_in_address})
+    return f"{reverse('accounts:sign_in')}?{query}"
+
+
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows what would be confirmed and changes nothing (mail scanners fetch links);
-    POST confirms. No sign-in needed: holding the emailed link proves the address."""
+    """GET shows who asked, for which address and what it would unlock, and changes nothing
+    (mail scanners fetch links); POST confirms. Holding the emailed link proves the mailbox;
+    being signed in as the person who asked proves whom the mailbox owner confirms for. Anyone
+    else gets a 403 page naming the requester; nobody signed in gets the page with a sign-in
+    that comes back here."""
     try:
         if request.method == "POST":
-            registration = registrations.confirm_ownership(token=token)
+            registration = registrations.confirm_ownership(token=token, user=request.user)
             return render(request, "accounts/confirmed.html", {"registration": registration})
         registration = registrations.registration_for_token(token)
         registrations.check_confirmable(registration)
+        if request.user.is_authenticated:
+            registrations.check_requester(registration, user=request.user)
+    except registrations.NotRequester as exc:
+        return _not_requester(request, exc.registration)
     except registrations.RegistrationError as exc:
         return _link_problem(request, exc)
     return render(
         request,
         "accounts/confirm.html",
-        {"registration": registration, "masked_sign_in": mask_email(registration.sign_in_address)},
+        {
+            "registration": registration,
+            "requester_name": registration.user.get_full_name(),
+            "unlocks": agreement_selectors.access_for_addresses(
+                emails=[registration.invitation_address]
+            ),
+            "sign_in_url": _sign_in_url(request, registration),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.demo import GRACE_MSA_OID, seed_demo_users
@@ -223,6 +224,28 @@ def test_the_country_cannot_be_changed_by_any_model_path(grace):
     ):
         cursor.execute("UPDATE accounts_organisationcountry SET country = 'DE'")
     assert OrganisationCountry.objects.get().country.code == "NL"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM accounts_organisationcountry",
+        "UPDATE accounts_organisationcountry SET user_id = {other}",
+    ],
+)
+def test_the_database_refuses_to_remove_the_country_so_the_user_stays(grace, statement):
+    record = OrganisationCountry.objects.create(user=grace, country="NL")
+    other = User.objects.create(username="other", email="other@litware.com")
+    with (
+        pytest.raises((IntegrityError, DatabaseError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement.format(other=other.pk))
+    assert OrganisationCountry.objects.get().user == grace
+    with pytest.raises(ProtectedError):
+        grace.delete()
+    assert OrganisationCountry.objects.get(pk=record.pk).country.code == "NL"
 
 
 def test_the_admin_cannot_change_the_country(admin_client, grace):

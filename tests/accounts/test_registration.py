@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -88,16 +89,124 @@ def test_the_link_get_confirms_nothing_and_post_confirms_once(
     scanner = Client()
     for _ in range(3):
         assert scanner.get(link).status_code == 200
+        assert bob_client.get(link).status_code == 200
     assert Registration.objects.get().state == State.PENDING
-    response = scanner.post(link)
+    response = bob_client.post(link)
     assert response.status_code == 200
     assert "Registration complete" in response.content.decode()
     assert Registration.objects.get().state == State.COMPLETED
     assert EmailAddress.objects.get(email="licensing@fabrikam.com").verified
-    replay = scanner.post(link)
+    replay = bob_client.post(link)
     assert replay.status_code == 409
     assert "already used" in replay.content.decode()
     assert scanner.get(link).status_code == 409
+
+
+def signed_in(user: User):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    return other
+
+
+def test_the_link_page_names_the_requester_and_the_agreements_the_address_unlocks(
+    bob_client, bob, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from agreements.demo import seed_demo_agreements
+
+    seed_demo_agreements()
+    User.objects.filter(pk=bob.pk).update(first_name="Bob", last_name="Kelly")
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    link = link_from_mailbox()
+    for visitor in (Client(), bob_client):
+        page = visitor.get(link).content.decode()
+        assert "Bob Kelly (bob@fabrikam.com)" in page
+        assert "licensing@fabrikam.com" in page
+        assert "O8880202" in page and "Fabrikam, Inc." in page
+        assert "V1234567" not in page  # Contoso's: not on this address
+    assert 'type="submit">Confirm<' in bob_client.get(link).content.decode()
+    anonymous = Client().get(link).content.decode()
+    assert 'type="submit">Confirm<' not in anonymous
+    sign_in = re.search(r'href="(/sign-in/\?[^"]+)"', anonymous)[1].replace("&amp;", "&")
+    assert parse_qs(urlsplit(sign_in).query) == {
+        "next": [link],
+        "email": ["bob@fabrikam.com"],
+    }
+
+
+def test_only_the_signed_in_requester_can_confirm_and_others_are_told_whose_it_is(
+    bob_client, bob, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    User.objects.filter(pk=bob.pk).update(first_name="Bob", last_name="Kelly")
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    link = link_from_mailbox()
+    mailbox_owner = signed_in(make_user("licensing@fabrikam.com", username="licensing"))
+    for visitor, method in [(mailbox_owner, "post"), (mailbox_owner, "get"), (Client(), "post")]:
+        response = getattr(visitor, method)(link)
+        page = response.content.decode()
+        assert response.status_code == 403, (visitor, method)
+        assert "Only the person who asked can confirm this address" in page
+        assert "Bob Kelly (bob@fabrikam.com)" in page
+        assert "sign in as bob@fabrikam.com" in page
+    assert "You are signed in as licensing@fabrikam.com" in mailbox_owner.get(link).content.decode()
+    assert Registration.objects.get().state == State.PENDING
+    assert not EmailAddress.objects.filter(verified=True).exists()
+    assert bob_client.post(link).status_code == 200
+    assert Registration.objects.get().state == State.COMPLETED
+    assert EmailAddress.objects.get(email="licensing@fabrikam.com", verified=True).user == bob
+
+
+def test_a_second_user_cannot_open_a_pending_registration_of_the_same_address(
+    bob_client, django_capture_on_commit_callbacks
+):
+    harry = make_user("harry@woodgrove.com")
+    first = registrations.start_registration(
+        user=harry,
+        invitation_address="licensing@fabrikam.com",
+        confirm_url="http://testserver/register/confirm/",
+    )
+    response = register(bob_client, "Licensing@Fabrikam.com")
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone else has asked to register this address" in page
+    assert f"ends on {timezone.localtime(first.expires_at):%Y-%m-%d %H:%M} UTC" in page
+    assert Registration.objects.count() == 1
+    # When harry's window has closed (before beat got to it), the address is free again.
+    Registration.objects.update(
+        created_at=timezone.now() - timedelta(hours=49),
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    assert register(bob_client, capture=django_capture_on_commit_callbacks).status_code == 302
+    assert Registration.objects.get(pk=first.pk).state == State.EXPIRED
+    assert Registration.objects.get(state=State.PENDING).user.email == "bob@fabrikam.com"
+
+
+def test_the_database_allows_one_pending_registration_per_address(bob):
+    from django.db import IntegrityError, transaction
+
+    harry = make_user("harry@woodgrove.com")
+    now = timezone.now()
+
+    def pending(user, address, state=State.PENDING):
+        return Registration.objects.create(
+            user=user,
+            state=state,
+            sign_in_address=user.email,
+            invitation_address=address,
+            created_at=now,
+            expires_at=now + timedelta(hours=48),
+            nonce="n",
+        )
+
+    pending(bob, "licensing@fabrikam.com")
+    pending(harry, "licensing@fabrikam.com", state=State.CANCELLED)  # ended rows do not count
+    with pytest.raises(IntegrityError), transaction.atomic():
+        pending(harry, "Licensing@Fabrikam.com")
 
 
 @pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "..."])
@@ -125,9 +234,7 @@ def test_an_expired_link_gets_a_clear_410(bob_client, django_capture_on_commit_c
         created_at=timezone.now() - timedelta(hours=49),
         expires_at=timezone.now() - timedelta(hours=1),
     )
-    from django.test import Client
-
-    response = Client().post(link)
+    response = bob_client.post(link)
     assert response.status_code == 410
     assert "expired" in response.content.decode()
     assert Registration.objects.get().state == State.PENDING  # beat expires it, not the link
@@ -189,6 +296,37 @@ def test_two_simultaneous_submits_make_one_pending_registration():
     assert len(done) == 1 and len(errors) == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_users_registering_one_address_at_once_make_one_pending_registration():
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL (CI runs it)")
+    users = [make_user(f"racer{i}@fabrikam.com") for i in range(4)]
+    errors, done = [], []
+    barrier = threading.Barrier(len(users))
+
+    def submit(user):
+        try:
+            barrier.wait()
+            registrations.start_registration(
+                user=user,
+                invitation_address="licensing@fabrikam.com",
+                confirm_url="http://testserver/register/confirm/",
+            )
+            done.append(user)
+        except registrations.AddressPendingElsewhere:
+            errors.append(user)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(user,)) for user in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Registration.objects.filter(state=State.PENDING).count() == 1
+    assert len(done) == 1 and len(errors) == 3
+
+
 def test_resend_sends_again_until_the_rate_limit_and_says_the_limit(
     bob_client, django_capture_on_commit_callbacks
 ):
@@ -218,9 +356,7 @@ def test_cancel_lets_the_user_register_again_at_once(
     response = bob_client.post("/register/cancel/")
     assert response["Location"] == "/register/"
     assert Registration.objects.get().state == State.CANCELLED
-    from django.test import Client
-
-    assert Client().post(link).status_code == 410
+    assert bob_client.post(link).status_code == 410
     assert register(bob_client, "other@fabrikam.com").status_code == 302
     assert bob_client.post("/register/cancel/").status_code == 302
     assert bob_client.post("/register/cancel/").status_code == 302  # nothing pending: a message
@@ -256,9 +392,7 @@ def test_confirming_an_address_someone_verified_meanwhile_changes_nothing(
     link = link_from_mailbox()
     alice = make_user("alice@contoso.com")
     EmailAddress.objects.create(user=alice, email="licensing@fabrikam.com", verified=True)
-    from django.test import Client
-
-    assert Client().post(link).status_code == 409
+    assert bob_client.post(link).status_code == 409
     assert Registration.objects.get().state == State.PENDING
 
 

@@ -170,6 +170,44 @@ def test_an_unknown_refusal_gets_the_generic_page_with_a_reference(client, entra
     assert event.reference_id in html
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"error": "access_denied", "error_description": "AADSTS65004: User declined to consent."},
+        {},  # neither code nor error
+    ],
+)
+def test_cancelling_at_the_identity_provider_gets_its_own_page_with_a_way_back(
+    client, entra, answer
+):
+    auth_uri = start(client, "alice@contoso.com")
+    state = parse_qs(urlsplit(auth_uri).query)["state"][0]
+    response = client.get("/accounts/entra/login/callback/", {**answer, "state": state})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "You cancelled signing in" in html
+    assert "We could not sign you in" not in html
+    assert "Please start signing in again" not in html
+    assert 'href="/sign-in/?email=alice%40contoso.com"' in html
+    event = SignInEvent.objects.get()
+    assert (event.outcome, event.address) == (Outcome.CANCELLED, "alice@contoso.com")
+    assert event.provider_code == ("AADSTS65004" if answer else "")
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_organisation_not_allowed_gets_its_own_page_not_start_again(client, entra, settings):
+    settings.ENTRA_ALLOWED_TENANTS = ["11111111-2222-3333-4444-555555555555"]
+    response, _ = sign_in(client, "alice@contoso.com")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Your organisation cannot use this portal" in html
+    assert "Please start signing in again" not in html
+    event = SignInEvent.objects.get()
+    assert (event.outcome, event.detail) == (Outcome.INVALID_TOKEN, "tenant_not_allowed")
+    assert f'href="/support/contact/?ref={event.reference_id}"' in html
+    assert not User.objects.exists()
+
+
 @pytest.mark.parametrize("forgery", ["other_key", "garbage"])
 def test_a_tampered_id_token_is_refused(client, entra, monkeypatch, forgery):
     callback = sign_in_at_standin(start(client, "alice@contoso.com"))
@@ -263,6 +301,89 @@ def test_a_discovery_document_without_endpoints_is_a_503_and_not_kept(client, mo
         entra_client.openid_configuration()
     assert not entra_client._http_cache
     entra_client.reset_caches()
+
+
+DISCOVERY = (
+    '{"issuer": "https://idp.test/{tenantid}/v2.0", "jwks_uri": "https://idp.test/keys",'
+    ' "authorization_endpoint": "https://idp.test/authorize",'
+    ' "token_endpoint": "https://idp.test/token"}'
+)
+
+
+def test_the_discovery_document_is_fetched_again_once_it_is_a_day_old(monkeypatch):
+    from accounts.entra import client as entra_client
+
+    fetched = []
+    now = [1000.0]
+    entra_client.reset_caches()
+    monkeypatch.setattr(entra_client, "_clock", lambda: now[0], raising=False)
+    monkeypatch.setattr(
+        requests.Session,
+        "get",
+        lambda self, url, *a, **k: fetched.append(url) or _response(DISCOVERY),
+    )
+    try:
+        entra_client.openid_configuration()
+        now[0] += 24 * 3600 - 1
+        entra_client.openid_configuration()
+        assert len(fetched) == 1  # kept for a day
+        now[0] += 2
+        assert entra_client.openid_configuration()["jwks_uri"] == "https://idp.test/keys"
+        assert len(fetched) == 2
+    finally:
+        entra_client.reset_caches()
+
+
+def test_a_token_endpoint_failure_makes_the_next_sign_in_read_discovery_afresh(
+    client, entra, monkeypatch
+):
+    """MSAL keeps its copy (authorize and token endpoints) in the shared cache for a day; a
+    failure mid-flow drops it, so the next sign-in reads the endpoints again."""
+    fetched = []
+    real_get, real_post = requests.Session.get, requests.Session.post
+
+    def counting_get(self, url, *args, **kwargs):
+        if url.endswith("/.well-known/openid-configuration"):
+            fetched.append(url)
+        return real_get(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "get", counting_get)
+    sign_in(client, "alice@contoso.com")
+    client.logout()
+    callback = sign_in_at_standin(start(client, "alice@contoso.com"))
+    cached = len(fetched)
+    start(Client(), "alice@contoso.com")
+    assert len(fetched) == cached  # still kept
+    monkeypatch.setattr(requests.Session, "post", _bad_gateway)
+    assert client.get(callback).status_code == 503
+    monkeypatch.setattr(requests.Session, "post", real_post)
+    start(client, "alice@contoso.com")
+    assert len(fetched) == cached + 1
+
+
+def test_unusable_signing_keys_make_the_next_validation_read_discovery_afresh(monkeypatch):
+    from accounts.entra import client as entra_client
+
+    fetched = []
+
+    def authority_get(self, url, *args, **kwargs):
+        if url.endswith("/keys"):
+            raise requests.ConnectionError("keys unreachable")
+        fetched.append(url)
+        return _response(DISCOVERY)
+
+    entra_client.reset_caches()
+    monkeypatch.setattr(requests.Session, "get", authority_get)
+    try:
+        entra_client.openid_configuration()
+        with pytest.raises(entra_client.ProviderUnavailable):
+            entra_client.validate_id_token(
+                jwt.encode({"sub": "s"}, "k" * 32, headers={"kid": "k1"})
+            )
+        entra_client.openid_configuration()
+        assert len(fetched) == 2
+    finally:
+        entra_client.reset_caches()
 
 
 def test_requests_to_the_authority_time_out(monkeypatch):

@@ -78,3 +78,42 @@ def test_when_the_48_hours_pass_the_registration_expires_and_can_be_made_again(
     page.get_by_label(INVITATION_LABEL).fill("licensing@fabrikam.com")
     page.get_by_role("button", name="Register").click()
     expect(page.locator(".registration-state")).to_contain_text("Waiting for verification")
+
+
+def test_someone_else_who_follows_bobs_link_is_told_it_is_bobs_and_nothing_changes(
+    live_server, entra, celery_worker, page, browser, axe
+):
+    """The shared-mailbox case: whoever reads licensing@'s mail opens bob's link in their own
+    browser, signs in from the link page as themselves (harry), and comes back to a page saying
+    the request is bob's; only bob can confirm it."""
+    sign_in_as_bob_and_register(page, live_server, axe)
+    reload_until(page, lambda: page.get_by_text("sent on").count() > 0, what="the email sent")
+
+    context = browser.new_context()
+    other = context.new_page()
+    try:
+        other.goto(entra.http_url + "/mailbox/")
+        other.get_by_role("link", name=SUBJECT).first.click()
+        other.get_by_role("link", name="/register/confirm/").first.click()
+        expect(other.get_by_role("heading", level=1)).to_have_text(
+            "Confirm that this address is yours"
+        )
+        expect(other.locator(".requester")).to_contain_text("(bob@fabrikam.com)")
+        expect(other.get_by_role("button", name="Confirm")).to_have_count(0)
+        axe(other)
+        link = other.url
+        other.get_by_role("link", name="Sign in to confirm").click()
+        expect(other.get_by_label("Business email address")).to_have_value("bob@fabrikam.com")
+        other.get_by_label("Business email address").fill("harry@woodgrove.com")
+        other.get_by_role("button", name="Submit").click()
+        other.get_by_label("Password").fill("Passw0rd!")
+        other.get_by_role("button", name="Sign in").click()
+        expect(other.get_by_role("heading", level=1)).to_have_text(
+            "Only the person who asked can confirm this address"
+        )
+        assert other.url == link
+        expect(other.get_by_text("You are signed in as harry@woodgrove.com.")).to_be_visible()
+        axe(other)
+    finally:
+        context.close()
+    assert Registration.objects.get().state == Registration.State.PENDING
