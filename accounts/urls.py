@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import conversion, registration, signin
+from accounts.views import conversion, registration, signin, step_up
 
 app_name = "accounts"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", signin.landing, name="landing"),
     path("sign-in/", signin.sign_in, name="sign_in"),
     path("sign-out/", signin.sign_out, name="sign_out"),
+    path("sign-in/again/<str:token>/", step_up.sign_in_again, name="step_up"),
     path("dashboard/", registration.home, name="home"),
     path("register/", registration.register, name="register"),
     path("register/status/", registration.registration_status, name="registration_status"),

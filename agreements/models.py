@@ -295,6 +295,15 @@ class AuditEvent(models.Model):
     agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)
     subject_email = models.EmailField(_("address concerned"), max_length=254, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
+    step_up_at = models.DateTimeField(
+        _("recent sign-in"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the person who made the change last signed in: giving or taking Administrator "
+            "needs a sign-in within the last 10 minutes."
+        ),
+    )
 
     class Meta:
         ordering = ["-at"]

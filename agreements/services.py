@@ -7,7 +7,7 @@ agreement and change, so saving the same row again sends nothing.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import verified_emails
+from accounts.services import step_up
 from agreements import selectors
 from agreements.models import (
     AccessRequest,
@@ -51,6 +52,7 @@ ADMINISTRATOR_MODEL_PERMISSIONS = [
     ("agreements", "view_auditevent"),
 ]
 RESEND_INTERVAL = timedelta(minutes=10)
+StepUpRequired = step_up.StepUpRequired
 
 
 class LastAdministrator(Exception):
@@ -91,7 +93,20 @@ def audit(
     subject_email: str = "",
     detail: str = "",
     agreement_number: str = "",
+    step_up_at: datetime | None = None,
 ) -> AuditEvent:
+    """Record one event. ``step_up_at``: the actor's recent sign-in the change needed, kept in
+    its own column and said in the detail."""
+    if step_up_at is not None:
+        detail = " ".join(
+            part
+            for part in (
+                detail,
+                _("(recent sign-in at %(when)s UTC)")
+                % {"when": f"{step_up_at.astimezone(UTC):%Y-%m-%d %H:%M}"},
+            )
+            if part
+        )
     return AuditEvent.objects.create(
         actor=actor,
         actor_email=_actor_email(actor),
@@ -100,7 +115,19 @@ def audit(
         agreement_number=agreement.number if agreement else agreement_number,
         subject_email=subject_email,
         detail=detail[:500],
+        step_up_at=step_up_at,
     )
+
+
+def require_recent_sign_in(*, actor: User | None, step_up_at: datetime | None) -> datetime | None:
+    """The rule for making someone an Administrator or taking it away, wherever it is done
+    (admin, API, any later path): the person doing it signed in within the last 10 minutes
+    (``step_up_at``, the ``auth_time`` of their sign-in). Returns the time to record in the audit
+    event; raises StepUpRequired otherwise. ``actor`` None is the system itself (demo seed,
+    commands), which has no sign-in: nothing to check, nothing to record."""
+    if actor is None:
+        return None
+    return step_up.require_recent_sign_in(step_up_at=step_up_at)
 
 
 # --- welcome emails and invitations -------------------------------------------------------
@@ -200,16 +227,39 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
 # --- contacts ---------------------------------------------------------------------------
 
 
-def contact_save(*, contact: AgreementContact, actor: User | None) -> AgreementContact:
+def contact_save(
+    *, contact: AgreementContact, actor: User | None, step_up_at: datetime | None = None
+) -> AgreementContact:
     """Create or change a contact. A new address or role on it queues one welcome email (none
-    on a re-save without change); audited; staff access re-synced for the addresses involved."""
+    on a re-save without change); audited; staff access re-synced for the addresses involved.
+    Adding an Online Administrator, or changing one's role, address or agreement, gives or takes
+    Administrator: it needs the actor's recent sign-in (``require_recent_sign_in``: raises
+    StepUpRequired before anything is written)."""
     before = None
     if contact.pk:
-        before = AgreementContact.objects.filter(pk=contact.pk).values("email", "role").first()
+        before = (
+            AgreementContact.objects.filter(pk=contact.pk)
+            .values("email", "role", "agreement_id")
+            .first()
+        )
+    after = {
+        "email": (contact.email or "").strip().lower(),  # as the model stores it
+        "role": contact.role,
+        "agreement_id": contact.agreement_id,
+    }
+    recent_sign_in = None
+    if before != after and (
+        contact.role in selectors.ADMIN_ROLES
+        or (before is not None and before["role"] in selectors.ADMIN_ROLES)
+    ):
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
     with transaction.atomic():
         contact.save()
-        changed = before is None or before != {"email": contact.email, "role": contact.role}
-        if changed:
+        changed = before is None or (before["email"], before["role"]) != (
+            contact.email,
+            contact.role,
+        )
+        if changed or recent_sign_in is not None:
             audit(
                 actor=actor,
                 action=Action.CONTACT_ADDED if before is None else Action.CONTACT_CHANGED,
@@ -217,7 +267,9 @@ def contact_save(*, contact: AgreementContact, actor: User | None) -> AgreementC
                 subject_email=contact.email,
                 detail=str(contact.get_role_display())
                 + (f" (was {before['role']} {before['email']})" if before else ""),
+                step_up_at=recent_sign_in,
             )
+        if changed:
             send_welcome(
                 agreement=contact.agreement,
                 email=contact.email,
@@ -229,11 +281,17 @@ def contact_save(*, contact: AgreementContact, actor: User | None) -> AgreementC
     return contact
 
 
-def contact_remove(*, contact: AgreementContact, actor: User | None) -> None:
+def contact_remove(
+    *, contact: AgreementContact, actor: User | None, step_up_at: datetime | None = None
+) -> None:
+    """Remove a contact. For an Online Administrator: raises LastAdministrator for the last
+    administrator's own, then StepUpRequired without the actor's recent sign-in."""
+    recent_sign_in = None
     if contact.role in selectors.ADMIN_ROLES:
         _refuse_last_administrator(
             agreement=contact.agreement, email=contact.email, actor=actor, contact=contact
         )
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
     with transaction.atomic():
         audit(
             actor=actor,
@@ -241,6 +299,7 @@ def contact_remove(*, contact: AgreementContact, actor: User | None) -> None:
             agreement=contact.agreement,
             subject_email=contact.email,
             detail=str(contact.get_role_display()),
+            step_up_at=recent_sign_in,
         )
         contact.delete()
     _sync_for_addresses({contact.email})
@@ -276,31 +335,37 @@ def _refuse_last_administrator(
         raise LastAdministrator(agreement)
 
 
-def permission_save(*, grant: PermissionGrant, actor: User | None) -> PermissionGrant:
+def permission_save(
+    *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
+) -> PermissionGrant:
     """Grant a permission, or change one. A new address or kind queues one welcome email (none
     on a re-save); taking Administrator away from oneself as the last administrator raises
-    LastAdministrator; audited; staff access re-synced."""
+    LastAdministrator; giving or taking Administrator (a new Administrator grant, a change to or
+    from it, or of its address or agreement) raises StepUpRequired without the actor's recent
+    sign-in (``require_recent_sign_in``), before anything is written; audited; staff access
+    re-synced."""
     before = None
     if grant.pk:
-        before = PermissionGrant.objects.filter(pk=grant.pk).values("email", "kind").first()
+        before = (
+            PermissionGrant.objects.filter(pk=grant.pk)
+            .values("email", "kind", "agreement_id")
+            .first()
+        )
     grant.email = (grant.email or "").strip().lower()
-    if (
-        before
-        and before["kind"] == Kind.ADMINISTRATOR
-        and before
-        != {
-            "email": grant.email,
-            "kind": grant.kind,
-        }
-    ):
+    changed = before is None or (before["email"], before["kind"]) != (grant.email, grant.kind)
+    if before and before["kind"] == Kind.ADMINISTRATOR and changed:
         _refuse_last_administrator(
             agreement=grant.agreement, email=before["email"], actor=actor, grant=grant
         )
+    after = {"email": grant.email, "kind": grant.kind, "agreement_id": grant.agreement_id}
+    recent_sign_in = None
+    if before != after and Kind.ADMINISTRATOR in (grant.kind, before and before["kind"]):
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
     if before is None and grant.granted_by_id is None and actor is not None:
         grant.granted_by = actor
     with transaction.atomic():
         grant.save()
-        if before is None or before != {"email": grant.email, "kind": grant.kind}:
+        if changed or recent_sign_in is not None:
             audit(
                 actor=actor,
                 action=Action.PERMISSION_GRANTED if before is None else Action.PERMISSION_CHANGED,
@@ -308,7 +373,9 @@ def permission_save(*, grant: PermissionGrant, actor: User | None) -> Permission
                 subject_email=grant.email,
                 detail=str(grant.get_kind_display())
                 + (f" (was {before['kind']} {before['email']})" if before else ""),
+                step_up_at=recent_sign_in,
             )
+        if changed:
             send_welcome(
                 agreement=grant.agreement,
                 email=grant.email,
@@ -321,10 +388,15 @@ def permission_save(*, grant: PermissionGrant, actor: User | None) -> Permission
 
 
 def permission_grant(
-    *, agreement: Agreement, email: str, kind: str, actor: User | None
+    *,
+    agreement: Agreement,
+    email: str,
+    kind: str,
+    actor: User | None,
+    step_up_at: datetime | None = None,
 ) -> PermissionGrant:
     """Give ``email`` the permission ``kind`` on the agreement (idempotent: an existing grant
-    is returned unchanged)."""
+    is returned unchanged). Administrator needs ``step_up_at`` (see ``permission_save``)."""
     existing = PermissionGrant.objects.filter(
         agreement=agreement, email=email.strip().lower(), kind=kind
     ).first()
@@ -333,15 +405,21 @@ def permission_grant(
     return permission_save(
         grant=PermissionGrant(agreement=agreement, email=email, kind=kind, granted_by=actor),
         actor=actor,
+        step_up_at=step_up_at,
     )
 
 
-def permission_revoke(*, grant: PermissionGrant, actor: User | None) -> None:
-    """Remove a permission; raises LastAdministrator for the last administrator's own."""
+def permission_revoke(
+    *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
+) -> None:
+    """Remove a permission. For Administrator: raises LastAdministrator for the last
+    administrator's own, then StepUpRequired without the actor's recent sign-in."""
+    recent_sign_in = None
     if grant.kind == Kind.ADMINISTRATOR:
         _refuse_last_administrator(
             agreement=grant.agreement, email=grant.email, actor=actor, grant=grant
         )
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
     with transaction.atomic():
         audit(
             actor=actor,
@@ -349,6 +427,7 @@ def permission_revoke(*, grant: PermissionGrant, actor: User | None) -> None:
             agreement=grant.agreement,
             subject_email=grant.email,
             detail=str(grant.get_kind_display()),
+            step_up_at=recent_sign_in,
         )
         grant.delete()
     _sync_for_addresses({grant.email})
@@ -458,12 +537,22 @@ def _decide(
 
 
 def access_request_decide(
-    *, access_request: AccessRequest, actor: User, accept: bool, message: str = ""
+    *,
+    access_request: AccessRequest,
+    actor: User,
+    accept: bool,
+    message: str = "",
+    step_up_at: datetime | None = None,
 ) -> AccessRequest:
     """Accept (grant the permission asked for) or deny a pending request, and email the
     requester with the administrator's message. Raises RequestAlreadyDecided if it is not
-    pending any more (two administrators at once: the first wins)."""
+    pending any more (two administrators at once: the first wins). Accepting a request for
+    Administrator raises StepUpRequired without the actor's recent sign-in, before anything
+    changes."""
     agreement = access_request.agreement
+    recent_sign_in = None
+    if accept and access_request.kind == Kind.ADMINISTRATOR:
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
     with transaction.atomic():
         decided = _decide(
             access_request=access_request,
@@ -477,10 +566,15 @@ def access_request_decide(
             agreement=agreement,
             subject_email=decided.email,
             detail=message,
+            step_up_at=recent_sign_in,
         )
         if accept:
             permission_grant(
-                agreement=agreement, email=decided.email, kind=decided.kind, actor=actor
+                agreement=agreement,
+                email=decided.email,
+                kind=decided.kind,
+                actor=actor,
+                step_up_at=step_up_at,
             )
         values = {"number": decided.agreement_number, "kind": Kind(decided.kind).label}
         if accept:

@@ -36,14 +36,22 @@ class EntraProvider(Provider):
         return request.build_absolute_uri(reverse("entra:callback"))
 
     def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
-        """Start MSAL's flow for ``login_hint`` and send the browser to the authority."""
+        """Start MSAL's flow for ``login_hint`` and send the browser to the authority.
+
+        ``prompt`` and ``max_age`` go to the authority as they are (MSAL then refuses a token
+        whose ``auth_time`` is older than ``max_age``); ``step_up``, kept in the stashed state
+        only, tells the callback that this sign-in confirms the signed-in person
+        (``accounts.entra.views``)."""
         login_hint = kwargs.pop("login_hint", "")
+        step_up = kwargs.pop("step_up", None)
         flow = client.msal_app().initiate_auth_code_flow(
             scopes=[],
             redirect_uri=self.callback_url(request),
             login_hint=login_hint or None,
             prompt=kwargs.pop("prompt", None),
+            max_age=kwargs.pop("max_age", None),
         )
+        extra = {"step_up": step_up} if step_up else {}
         self.stash_redirect_state(
             request,
             process,
@@ -52,6 +60,7 @@ class EntraProvider(Provider):
             state_id=flow["state"],
             msal_flow=flow,
             login_hint=login_hint,
+            **extra,
         )
         return HttpResponseRedirect(flow["auth_uri"])
 

@@ -9,10 +9,14 @@ import msal
 import requests
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from allauth.socialaccount.models import SocialAccount
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -21,7 +25,7 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.models import Conversion, SignInEvent
 from accounts.problems import CANCELLED_CODES, PROBLEMS, problem_for
 from accounts.services import conversion as conversions
-from accounts.services import signin
+from accounts.services import signin, step_up
 from accounts.views import conversion as conversion_views
 
 logger = logging.getLogger(__name__)
@@ -61,6 +65,11 @@ def _cancelled(
         provider_code=provider_code,
         detail=detail[:500],
     )
+    pending = state.get("step_up")
+    if pending and pending.get("token") and pending.get("user") == request.user.pk:
+        # Still signed in: back to the page that asked them to sign in again.
+        messages.info(request, _("You cancelled signing in again, so nothing was changed."))
+        return redirect("accounts:step_up", pending["token"])
     query = {
         key: value for key, value in (("email", login_hint), ("next", state.get("next"))) if value
     }
@@ -153,6 +162,9 @@ def callback(request: HttpRequest) -> HttpResponse:
             return _problem_page(request, PROBLEMS["tenant_not_allowed"], address=login_hint)
         return render(request, "accounts/start_again.html", status=400)
 
+    if state.get("step_up"):
+        return _complete_step_up(request, claims, state["step_up"])
+
     if signin.is_personal_account(claims):
         return _personal_account(request, claims)
 
@@ -165,6 +177,8 @@ def callback(request: HttpRequest) -> HttpResponse:
     sociallogin.state = state
     response = complete_social_login(request, sociallogin)
     user = request.user if request.user.is_authenticated else None
+    if user is not None:
+        step_up.remember_sign_in(request.session, claims)
     signin.record_sign_in_event(
         request,
         outcome=Outcome.SIGNED_IN if user else Outcome.REFUSED,
@@ -173,6 +187,64 @@ def callback(request: HttpRequest) -> HttpResponse:
         detail="" if user else "the portal did not complete the sign-in",
     )
     return response
+
+
+def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> HttpResponse:
+    """The signed-in person signed in again (``prompt=login``, ``max_age``) to confirm a change
+    (``accounts.views.step_up``). It counts only for the same identity (oid and tid) the session
+    signed in with, and only with a usable, recent ``auth_time`` (MSAL checked it against
+    ``max_age`` already; the portal decides). Another identity is refused and the session ends:
+    someone else is at the keyboard, or the person mixed up accounts. Back at the form, the
+    person submits it again: nothing is replayed."""
+    user = request.user if request.user.is_authenticated else None
+    identity = f"{claims['oid']}.{claims['tid']}"
+    if user is None or pending.get("user") != user.pk:
+        return _start_again(request, "step-up for a user this session is not signed in as")
+    session_identity = request.session.get(step_up.SIGNED_IN_IDENTITY)
+    owns_identity = SocialAccount.objects.filter(
+        user=user, provider=PROVIDER_ID, uid=identity
+    ).exists()
+    if not owns_identity or (session_identity and session_identity != identity):
+        signin.record_sign_in_event(
+            request,
+            outcome=Outcome.REFUSED,
+            claims=claims,
+            user=user,
+            detail=f"step-up by another identity than {session_identity or user.email}: signed out",
+        )
+        logout(request)
+        return render(
+            request, "accounts/step_up_refused.html", {"kind": "other_identity"}, status=403
+        )
+    auth_time = step_up.auth_time_from(claims)
+    if auth_time is None or not step_up.is_recent(auth_time):
+        signin.record_sign_in_event(
+            request,
+            outcome=Outcome.REFUSED,
+            claims=claims,
+            user=user,
+            detail=f"step-up without a recent auth_time: {claims.get('auth_time')!r}"[:500],
+        )
+        return render(
+            request,
+            "accounts/step_up_refused.html",
+            {"kind": "not_recent", "token": pending.get("token", "")},
+            status=400,
+        )
+    request.session.cycle_key()  # a new session id after authenticating again
+    step_up.remember_sign_in(request.session, claims)
+    signin.record_sign_in_event(
+        request,
+        outcome=Outcome.SIGNED_IN,
+        claims=claims,
+        user=user,
+        detail="signed in again to confirm a change (step-up)",
+    )
+    token = str(pending.get("token", ""))
+    path = step_up.pending_path(request.session, user_id=user.pk, token=token)
+    if not path or not url_has_allowed_host_and_scheme(path, allowed_hosts=None):
+        return HttpResponseRedirect(reverse("accounts:home"))
+    return HttpResponseRedirect(f"{path}?{urlencode({'step_up': token})}")
 
 
 def _complete_conversion(request: HttpRequest, claims: dict) -> HttpResponse | None:

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider.settings import oauth2_settings
 
 
 class Tenant(models.Model):
@@ -128,3 +129,21 @@ class SignupCode(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class GrantAuthTime(models.Model):
+    """When the person signed in, in the browser session an authorization code was issued to:
+    the ``auth_time`` its id_token carries. DOT's grant has no place for it, and DOT itself would
+    issue the user's latest sign-in in any browser (``last_login``), which would make an old
+    session look freshly signed in."""
+
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="standin_auth_time",
+    )
+    auth_time = models.PositiveBigIntegerField(_("signed in at (seconds since the epoch)"))
+
+    def __str__(self):
+        return f"{self.grant_id}: {self.auth_time}"

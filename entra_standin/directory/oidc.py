@@ -4,6 +4,7 @@ import base64
 import hashlib
 import json
 import re
+import time
 import uuid
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import View
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.http import OAuth2ResponseRedirect
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_application_model, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import AuthorizationView
 from oauthlib.common import add_params_to_uri
@@ -24,11 +25,37 @@ from oauthlib.common import add_params_to_uri
 from entra_standin.demo import CONSUMER_TID
 
 from . import outcomes
-from .models import Domain, Tenant
+from .models import Domain, GrantAuthTime, Tenant
 
 MULTI_TENANT = ("common", "organizations", "consumers")
 TENANT_RE = r"(?P<tenant>common|organizations|consumers|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"  # noqa: E501
 AUTHORIZE_PATH_RE = re.compile(r"^/" + TENANT_RE + r"/oauth2/v2\.0/authorize/?$")
+AUTH_TIME_SESSION_KEY = "standin_auth_time"
+
+
+def remember_auth_time(request) -> None:
+    """Call right after a password or sign-up code signed someone in: this browser session's
+    sign-in time, which ``max_age`` is checked against and id_tokens carry as ``auth_time``."""
+    request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+
+
+def session_auth_time(request):
+    """Seconds since the epoch of this browser session's sign-in, or None (unknown)."""
+    value = request.session.get(AUTH_TIME_SESSION_KEY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def requested_max_age(request):
+    """The authorize request's ``max_age`` in seconds, or None when absent. A value that is not
+    a whole number of seconds counts as 0 (sign in again): refusing to guess is the safe side."""
+    raw = request.GET.get("max_age")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return 0
+    return max(value, 0)
 
 
 def b64url(data: bytes) -> str:
@@ -86,6 +113,34 @@ class EntraValidator(OAuth2Validator):
             "name": user.get_full_name(),
             "ver": "2.0",
         }
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        # DOT puts the user's last_login in auth_time: the latest sign-in in any browser. The
+        # sign-in of the session the code was issued to is the one that counts (validate_code).
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        auth_time = getattr(request, "standin_auth_time", None)
+        if isinstance(auth_time, int):
+            claims["auth_time"] = auth_time
+        return claims, expiration_time
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        auth_time = getattr(request, "standin_auth_time", None)  # set by the authorize view
+        if isinstance(auth_time, int):
+            grant = get_grant_model().objects.get(code=code["code"])
+            GrantAuthTime.objects.create(grant=grant, auth_time=auth_time)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if valid:
+            auth_time = (
+                GrantAuthTime.objects.filter(grant__code=code, grant__application=client)
+                .values_list("auth_time", flat=True)
+                .first()
+            )
+            if auth_time is not None:
+                request.standin_auth_time = auth_time
+        return valid
 
     def get_oidc_issuer_endpoint(self, request):
         user = getattr(request, "user", None)
@@ -214,13 +269,23 @@ class EntraAuthorizationView(AuthorizationView):
         user = request.user
         signed_in = user.is_authenticated and user.tenant_id is not None
         hint = request.GET.get("login_hint", "").strip().lower()
+        # max_age: the session's sign-in must be younger than this many seconds, or the person
+        # signs in again (OpenID Connect Core 3.1.2.1); prompt=login always asks again.
+        max_age = requested_max_age(request)
+        auth_time = session_auth_time(request) if signed_in else None
+        too_old = max_age is not None and (auth_time is None or time.time() - auth_time >= max_age)
 
         if "none" in prompt:
-            if not signed_in or (hint and hint != user.username):
+            if not signed_in or too_old or (hint and hint != user.username):
                 return error_redirect(
                     application, redirect_uri, state, outcomes.LOGIN_REQUIRED, "login_required"
                 )
-        elif "login" in prompt or not signed_in or (hint and hint != user.username):
+        elif "login" in prompt or too_old or not signed_in or (hint and hint != user.username):
+            if signed_in and ("login" in prompt or too_old):
+                # End the session first: otherwise the authorize URL without prompt (where the
+                # sign-in page sends the browser next) would still be served by the old session
+                # without a password being entered.
+                logout(request)
             query = [
                 (k, v) for k, v in parse_qsl(request.META.get("QUERY_STRING", "")) if k != "prompt"
             ]
@@ -236,6 +301,11 @@ class EntraAuthorizationView(AuthorizationView):
             return error_redirect(application, redirect_uri, state, outcomes.USER_NOT_IN_TENANT)
 
         return super().get(request, *args, **kwargs)
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # Carried on oauthlib's request to save_authorization_code, which keeps it with the code.
+        credentials["standin_auth_time"] = session_auth_time(request)
+        return super().create_authorization_response(request, scopes, credentials, allow)
 
 
 def end_session(request, tenant):

@@ -23,7 +23,7 @@ from . import outcomes
 from . import signup as signups
 from .forms import SignInForm, SignupCodeForm, SignUpForm
 from .models import User
-from .oidc import error_redirect, login_hint_of, validated_auth_request
+from .oidc import error_redirect, login_hint_of, remember_auth_time, validated_auth_request
 
 SIGNUP_SESSION_KEY = "standin_signup"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -73,6 +73,7 @@ def signin(request):
         if user is not None:
             if user.is_active and user.check_password(form.cleaned_data["password"]):
                 login(request, user, backend=BACKEND)
+                remember_auth_time(request)
                 return redirect(next_url or "standin:home")
             form.add_error("password", _("Your email address or password is incorrect."))
         else:
@@ -232,6 +233,7 @@ def signup_code(request):
         else:
             del request.session[SIGNUP_SESSION_KEY]
             login(request, user, backend=BACKEND)
+            remember_auth_time(request)
             return redirect(next_url or "standin:home")
     return render(request, "standin/signup_code.html", {**context, "form": form})
 

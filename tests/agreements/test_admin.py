@@ -41,7 +41,7 @@ def test_losing_administrator_withdraws_staff_but_never_demotes_a_superuser(
     contoso, administrator, superuser
 ):
     grant = PermissionGrant.objects.get(email="admin@contoso.com")
-    services.permission_revoke(grant=grant, actor=superuser)
+    services.permission_revoke(grant=grant, actor=superuser, step_up_at=timezone.now())
     administrator.refresh_from_db()
     assert not administrator.is_staff
     assert not administrator.groups.exists()
@@ -54,7 +54,11 @@ def test_losing_administrator_withdraws_staff_but_never_demotes_a_superuser(
 def test_a_grant_added_later_promotes_at_once(contoso, superuser):
     user = make_user("later@contoso.com")
     services.permission_grant(
-        agreement=contoso, email="later@contoso.com", kind=Kind.ADMINISTRATOR, actor=superuser
+        agreement=contoso,
+        email="later@contoso.com",
+        kind=Kind.ADMINISTRATOR,
+        actor=superuser,
+        step_up_at=timezone.now(),
     )
     user.refresh_from_db()
     assert user.is_staff
@@ -232,7 +236,7 @@ def test_with_a_second_administrator_one_may_step_down(vlsc_admin_client, admini
         agreement=contoso, email="second@contoso.com", kind=Kind.ADMINISTRATOR
     )
     own = PermissionGrant.objects.get(email="admin@contoso.com")
-    services.permission_revoke(grant=own, actor=administrator)
+    services.permission_revoke(grant=own, actor=administrator, step_up_at=timezone.now())
     assert not PermissionGrant.objects.filter(pk=own.pk).exists()
 
 

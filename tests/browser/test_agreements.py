@@ -1,16 +1,18 @@
 """Agreements in Chromium: alice sees hers; admin@contoso.com grants a permission in the admin,
-the welcome email reaches the dev mailbox, and Fabrikam's agreement stays out of reach."""
+the welcome email reaches the dev mailbox, and Fabrikam's agreement stays out of reach; making
+someone an Administrator asks for a recent sign-in and brings the form back filled in."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.demo import seed_demo_users
 from agreements.demo import seed_demo_agreements
-from agreements.models import Agreement, PermissionGrant
+from agreements.models import Agreement, AuditEvent, PermissionGrant
 from tests.browser.test_sign_in import sign_in_at_standin, start_sign_in
 from tests.waiting import reload_until
 
@@ -112,3 +114,57 @@ def test_admin_grants_product_keys_and_cannot_reach_fabrikam(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".errorlist")).to_contain_text("Select a valid choice")
     assert not PermissionGrant.objects.filter(email="mallory@contoso.com").exists()
+
+
+def sign_in_long_ago(page: Page, minutes: int) -> None:
+    """Make the browser's portal session's sign-in at the identity provider ``minutes`` old."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from accounts.services import step_up
+
+    [cookie] = [c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME]
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie["value"])
+    session[step_up.AUTH_TIME] = int(time.time()) - minutes * 60
+    session.save()
+
+
+def test_admin_signs_in_again_to_grant_administrator_and_keeps_what_they_typed(
+    live_server, entra, celery_worker, page, axe
+):
+    seed_demo_users()
+    seed_demo_agreements()
+    contoso = Agreement.objects.get(number="V1234567")
+    sign_in(page, live_server, axe, "admin@contoso.com")
+    sign_in_long_ago(page, 11)
+
+    page.goto(live_server.url + "/admin/agreements/permissiongrant/add/")
+    page.get_by_label("Agreement").select_option(label=str(contoso))
+    page.get_by_label("Email address").fill("new.admin@contoso.com")
+    page.get_by_label("Permission").select_option(label="Administrator")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in again to make this change")
+    axe(page)
+    assert not PermissionGrant.objects.filter(email="new.admin@contoso.com").exists()
+    page.get_by_role("button", name="Sign in again").click()
+    # The stand-in asks for the password although its own session is a minute old (prompt=login).
+    expect(page.get_by_label("Email")).to_have_value("admin@contoso.com")
+    sign_in_at_standin(page, axe)
+
+    expect(page).to_have_url(re.compile(r"/admin/agreements/permissiongrant/add/\?step_up="))
+    expect(page.locator(".messagelist")).to_contain_text("Nothing has been changed yet")
+    expect(page.get_by_label("Email address")).to_have_value("new.admin@contoso.com")
+    expect(page.get_by_label("Permission")).to_have_value("administrator")
+    expect(page.get_by_label("Agreement")).to_have_value(str(contoso.pk))
+    axe(page)
+    assert not PermissionGrant.objects.filter(email="new.admin@contoso.com").exists()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert PermissionGrant.objects.filter(
+        agreement=contoso, email="new.admin@contoso.com", kind="administrator"
+    ).exists()
+    event = AuditEvent.objects.get(subject_email="new.admin@contoso.com")
+    assert event.step_up_at is not None and "recent sign-in at" in event.detail
+    axe(page)

@@ -7,6 +7,7 @@ import json
 import mailbox
 import re
 import sqlite3
+import time
 import uuid
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from entra_standin import demo
+from tests.waiting import wait_until
 
 from .conftest import POST_LOGOUT_URI, REDIRECT_URI
 
@@ -419,6 +421,82 @@ def test_signed_in_session_is_reused_and_prompt_login_forces_sign_in(standin):
     _, flow = start_flow(standin, "alice@contoso.com", prompt="login")
     page = open_url(standin, client, flow["auth_uri"])
     assert page.status_code == 200 and "<title>Sign in" in page.text
+
+
+def timed_sign_in(standin, address):
+    """A fresh browser signs in; returns (browser, auth_time of its token, seconds before,
+    seconds after the sign-in)."""
+    before = int(time.time())
+    _, result, client = full_sign_in(standin, address)
+    after = int(time.time())
+    return client, result["id_token_claims"]["auth_time"], before, after
+
+
+def token_in_session(standin, client, address, **kwargs):
+    """Claims of a new flow's id_token, served by ``client``'s existing stand-in session."""
+    app, flow = start_flow(standin, address, **kwargs)
+    params = callback_params(open_url(standin, client, flow["auth_uri"]))
+    result = app.acquire_token_by_auth_code_flow(flow, params)
+    assert "error" not in result, result
+    return result["id_token_claims"]
+
+
+def wait_until_seconds_after(moment):
+    wait_until(lambda: time.time() >= moment, what=f"the clock to pass {moment}", interval=0.05)
+
+
+def test_id_tokens_carry_the_time_of_the_sign_in_as_auth_time(standin):
+    _, auth_time, before, after = timed_sign_in(standin, "alice@contoso.com")
+    assert isinstance(auth_time, int) and before <= auth_time <= after
+
+
+def test_auth_time_is_the_sign_in_of_this_browser_session_not_a_later_one_elsewhere(standin):
+    first, first_time, _, _ = timed_sign_in(standin, "alice@contoso.com")
+    wait_until_seconds_after(first_time + 2)
+    _, second_time, _, _ = timed_sign_in(standin, "alice@contoso.com")
+    assert second_time > first_time
+    # The first browser's session is reused without a password: its token says when that
+    # browser signed in, not when alice last signed in anywhere.
+    assert token_in_session(standin, first, "alice@contoso.com")["auth_time"] == first_time
+
+
+def test_prompt_login_ends_the_session_so_the_password_is_needed_again(standin):
+    client, first_time, _, _ = timed_sign_in(standin, "alice@contoso.com")
+    _, flow = start_flow(standin, "alice@contoso.com", prompt="login")
+    page = open_url(standin, client, flow["auth_uri"])
+    assert "<title>Sign in" in page.text
+    # The authorize URL the sign-in page goes back to (without prompt) does not slip past it.
+    _, plain = start_flow(standin, "alice@contoso.com")
+    assert "<title>Sign in" in open_url(standin, client, plain["auth_uri"]).text
+    wait_until_seconds_after(first_time + 1)
+    app, flow = start_flow(standin, "alice@contoso.com", prompt="login")
+    params = callback_params(sign_in(standin, client, flow, "alice@contoso.com"))
+    claims = app.acquire_token_by_auth_code_flow(flow, params)["id_token_claims"]
+    assert claims["auth_time"] > first_time
+
+
+def test_max_age_reuses_a_young_enough_session_and_asks_again_for_an_older_one(standin):
+    client, auth_time, _, _ = timed_sign_in(standin, "alice@contoso.com")
+    claims = token_in_session(standin, client, "alice@contoso.com", max_age=3600)
+    assert claims["auth_time"] == auth_time
+    wait_until_seconds_after(auth_time + 2)
+    _, flow = start_flow(standin, "alice@contoso.com", max_age=1)
+    assert "<title>Sign in" in open_url(standin, client, flow["auth_uri"]).text
+
+
+def test_max_age_zero_always_asks_for_the_password(standin):
+    client, _, _, _ = timed_sign_in(standin, "alice@contoso.com")
+    _, flow = start_flow(standin, "alice@contoso.com", max_age=0)
+    assert "<title>Sign in" in open_url(standin, client, flow["auth_uri"]).text
+
+
+def test_prompt_none_with_a_session_older_than_max_age_is_login_required(standin):
+    client, auth_time, _, _ = timed_sign_in(standin, "alice@contoso.com")
+    wait_until_seconds_after(auth_time + 2)
+    _, flow = start_flow(standin, "alice@contoso.com", prompt="none", max_age=1)
+    params = callback_params(open_url(standin, client, flow["auth_uri"]))
+    assert params["error"] == "login_required"
+    assert params["state"] == flow["state"]
 
 
 def test_unregistered_redirect_uri_is_never_redirected_to(standin):
