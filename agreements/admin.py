@@ -8,7 +8,6 @@ from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,6 +24,7 @@ from agreements.models import (
     Invitation,
     PermissionGrant,
 )
+from vlsc_portal.addresses import InvalidEmailAddress
 
 
 def _administered(request: HttpRequest):
@@ -200,9 +200,6 @@ class PermissionGrantForm(forms.ModelForm):
         model = PermissionGrant
         fields = ["agreement", "email", "kind"]
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
@@ -259,10 +256,8 @@ class InvitationAdmin(ScopedToAgreementAdmin):
     actions = ["resend"]
 
     def scoped_queryset(self, request):
-        owner = (
-            EmailAddress.objects.annotate(address=Lower("email"))
-            .filter(address=OuterRef("email"), verified=True)
-            .order_by("-user__last_login")
+        owner = EmailAddress.objects.filter(email=OuterRef("email"), verified=True).order_by(
+            "-user__last_login"
         )
         return selectors.invitations_visible_to(user=request.user).annotate(
             owner_id=Subquery(owner.values("user_id")[:1]),
@@ -390,6 +385,16 @@ class AccessRequestAdmin(ScopedToAgreementAdmin):
             )
         except services.RequestAlreadyDecided:
             self.message_user(request, _("This request was already decided."), messages.ERROR)
+            return
+        except InvalidEmailAddress:
+            self.message_user(
+                request,
+                _(
+                    "This request's address is not a valid email address (it holds an invisible "
+                    "character, quotation marks or the like), so it cannot be accepted. Deny it."
+                ),
+                messages.ERROR,
+            )
             return
         self.message_user(
             request,

@@ -30,6 +30,7 @@ from agreements.models import (
 from agreements.roles import KIND_ALLOWS, ROLE_PERMISSIONS
 from notifications.models import OutboundEmail
 from notifications.services import queue_email
+from vlsc_portal.addresses import canonical_email
 
 Kind = PermissionGrant.Kind
 Action = AuditEvent.Action
@@ -138,7 +139,7 @@ def send_welcome(
     invitation. Repeating it with the same ``change_key`` sends nothing. Returns True if an
     email was queued now."""
     now = timezone.now()
-    email = email.lower()
+    email = canonical_email(email)
     key = _key("welcome", agreement.pk, email, change_key)
     if OutboundEmail.objects.filter(dedupe_key=key).exists():
         return False
@@ -202,10 +203,12 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
 
 def contact_save(*, contact: AgreementContact, actor: User | None) -> AgreementContact:
     """Create or change a contact. A new address or role on it queues one welcome email (none
-    on a re-save without change); audited; staff access re-synced for the addresses involved."""
+    on a re-save without change); audited; staff access re-synced for the addresses involved.
+    Raises InvalidEmailAddress for an address with no canonical form."""
     before = None
     if contact.pk:
         before = AgreementContact.objects.filter(pk=contact.pk).values("email", "role").first()
+    contact.email = canonical_email(contact.email)
     with transaction.atomic():
         contact.save()
         changed = before is None or before != {"email": contact.email, "role": contact.role}
@@ -279,11 +282,12 @@ def _refuse_last_administrator(
 def permission_save(*, grant: PermissionGrant, actor: User | None) -> PermissionGrant:
     """Grant a permission, or change one. A new address or kind queues one welcome email (none
     on a re-save); taking Administrator away from oneself as the last administrator raises
-    LastAdministrator; audited; staff access re-synced."""
+    LastAdministrator; audited; staff access re-synced. Raises InvalidEmailAddress for an
+    address with no canonical form (``vlsc_portal.addresses``)."""
     before = None
     if grant.pk:
         before = PermissionGrant.objects.filter(pk=grant.pk).values("email", "kind").first()
-    grant.email = (grant.email or "").strip().lower()
+    grant.email = canonical_email(grant.email)
     if (
         before
         and before["kind"] == Kind.ADMINISTRATOR
@@ -326,7 +330,7 @@ def permission_grant(
     """Give ``email`` the permission ``kind`` on the agreement (idempotent: an existing grant
     is returned unchanged)."""
     existing = PermissionGrant.objects.filter(
-        agreement=agreement, email=email.strip().lower(), kind=kind
+        agreement=agreement, email=canonical_email(email), kind=kind
     ).first()
     if existing:
         return existing
@@ -409,7 +413,9 @@ def request_access(
     """Record a request for access by agreement number. Whether the number exists is never
     told to the requester: an unknown number is kept as unmatched and nobody is asked. With no
     active administrator on the agreement the request is flagged for support. A pending
-    request for the same number is returned as it is (safe to repeat)."""
+    request for the same number is returned as it is (safe to repeat). Raises
+    InvalidEmailAddress for an ``email`` with no canonical form."""
+    email = canonical_email(email)
     number = agreement_number.strip().upper()
     agreement = Agreement.objects.filter(number=number).first()
     state = AccessRequest.State.PENDING if agreement else AccessRequest.State.UNMATCHED
@@ -462,7 +468,11 @@ def access_request_decide(
 ) -> AccessRequest:
     """Accept (grant the permission asked for) or deny a pending request, and email the
     requester with the administrator's message. Raises RequestAlreadyDecided if it is not
-    pending any more (two administrators at once: the first wins)."""
+    pending any more (two administrators at once: the first wins), and InvalidEmailAddress,
+    changing nothing, when accepting a request whose address has no canonical form (a row
+    older than canonical addresses that their migration reported)."""
+    if accept:
+        canonical_email(access_request.email)
     agreement = access_request.agreement
     with transaction.atomic():
         decided = _decide(
