@@ -3,11 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vlsc_portal.addresses import CanonicalEmailFormField
 from vlsc_portal.forms import AccessibleForm
 
 
 class BusinessEmailForm(AccessibleForm):
-    email = forms.EmailField(
+    email = CanonicalEmailFormField(
         label=_("Business email address"),
         max_length=254,
         help_text=_("The work address your organisation gave you, for example jane@contoso.com."),
@@ -18,12 +19,9 @@ class BusinessEmailForm(AccessibleForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
-
 
 class InvitationAddressForm(AccessibleForm):
-    email = forms.EmailField(
+    email = CanonicalEmailFormField(
         label=_("Business email address where you received the invitation to register"),
         max_length=254,
         help_text=_(
@@ -37,23 +35,17 @@ class InvitationAddressForm(AccessibleForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
-
 
 class ConversionStartForm(AccessibleForm):
     name = forms.CharField(
         label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    work_email = forms.EmailField(
+    work_email = CanonicalEmailFormField(
         label=_("Work email address"),
         max_length=254,
         help_text=_("The address your organisation gave you, not a personal one."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-
-    def clean_work_email(self) -> str:
-        return self.cleaned_data["work_email"].strip().lower()
 
 
 class SignupCodeForm(AccessibleForm):

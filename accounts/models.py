@@ -7,11 +7,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F
-from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from vlsc_portal.addresses import CanonicalEmailField
 
 
 class User(AbstractUser):
@@ -19,7 +19,7 @@ class User(AbstractUser):
     which proves no ownership by itself); identity is the linked work account (tid, oid), never
     the address alone."""
 
-    email = models.EmailField(_("sign-in address"), max_length=254, blank=True, db_index=True)
+    email = CanonicalEmailField(_("sign-in address"), max_length=254, blank=True, db_index=True)
     is_legacy_personal = models.BooleanField(
         _("registered with a personal Microsoft account"),
         default=False,
@@ -32,8 +32,6 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        # Support's lookup by address is case-insensitive (UPPER, as Django's iexact).
-        indexes = [models.Index(Upper("email"), name="user_email_upper")]
 
     def __str__(self) -> str:
         return self.email or self.username
@@ -60,7 +58,7 @@ class SignInEvent(models.Model):
         max_length=32, blank=True, help_text=_("The identity provider's code, e.g. AADSTS50034.")
     )
     detail = models.CharField(max_length=500, blank=True)
-    address = models.EmailField(max_length=254, blank=True, db_index=True)
+    address = CanonicalEmailField(max_length=254, blank=True, db_index=True)
     tenant_id = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     user = models.ForeignKey(
@@ -76,8 +74,8 @@ class SignInEvent(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # Support's per-person timeline: case-insensitive address, newest first.
-            models.Index(Lower("address"), F("created_at").desc(), name="signin_address_time"),
+            # Support's per-person timeline: the (canonical) address, newest first.
+            models.Index(fields=["address", "-created_at"], name="signin_address_time"),
             models.Index(fields=["user", "-created_at"], name="signin_user_time"),
         ]
         verbose_name = _("sign-in event")
@@ -105,8 +103,8 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations"
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    sign_in_address = models.EmailField(max_length=254)
-    invitation_address = models.EmailField(max_length=254)
+    sign_in_address = CanonicalEmailField(max_length=254)
+    invitation_address = CanonicalEmailField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -138,7 +136,7 @@ class Registration(models.Model):
             # One person at a time may ask a mailbox to confirm an address: the owner of a
             # shared mailbox is never asked to choose between two requesters' links.
             models.UniqueConstraint(
-                Lower("invitation_address"),
+                fields=["invitation_address"],
                 condition=models.Q(state="pending"),
                 name="one_pending_registration_per_address",
             ),
@@ -184,9 +182,9 @@ class Conversion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversions"
     )
     personal_uid = models.CharField(max_length=200, help_text=_("The personal account (oid.tid)."))
-    personal_address = models.EmailField(max_length=254)
+    personal_address = CanonicalEmailField(max_length=254)
     name = models.CharField(max_length=200)
-    work_email = models.EmailField(max_length=254, db_index=True)
+    work_email = CanonicalEmailField(max_length=254, db_index=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.STARTED)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -207,7 +205,8 @@ class Conversion(models.Model):
                 name="one_active_conversion_per_user",
             ),
         ]
-        indexes = [models.Index(Upper("personal_address"), name="conversion_personal_upper")]
+        # Support's lookup by address: the personal account's (canonical) address.
+        indexes = [models.Index(fields=["personal_address"], name="conversion_personal_idx")]
         verbose_name = _("conversion")
         verbose_name_plural = _("conversions")
 

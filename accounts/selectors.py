@@ -12,15 +12,13 @@ from accounts.services.signin import proven_address
 
 
 def verified_emails(*, user: User) -> list[str]:
-    """The user's verified addresses, lower case: what access is matched on."""
+    """The user's verified addresses, in canonical form as stored: what access is matched on,
+    exactly."""
     if not user.is_authenticated:
         return []
-    return [
-        e.lower()
-        for e in EmailAddress.objects.filter(user=user, verified=True).values_list(
-            "email", flat=True
-        )
-    ]
+    return list(
+        EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    )
 
 
 def proven_sign_in_address(*, user: User) -> str:

@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -30,6 +29,7 @@ from agreements.models import (
     Invitation,
     PermissionGrant,
 )
+from vlsc_portal.addresses import InvalidEmailAddress
 
 
 def _administered(request: HttpRequest):
@@ -307,9 +307,6 @@ class PermissionGrantForm(forms.ModelForm):
         model = PermissionGrant
         fields = ["agreement", "email", "kind"]
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
@@ -366,10 +363,8 @@ class InvitationAdmin(ScopedToAgreementAdmin):
     actions = ["resend"]
 
     def scoped_queryset(self, request):
-        owner = (
-            EmailAddress.objects.annotate(address=Lower("email"))
-            .filter(address=OuterRef("email"), verified=True)
-            .order_by("-user__last_login")
+        owner = EmailAddress.objects.filter(email=OuterRef("email"), verified=True).order_by(
+            "-user__last_login"
         )
         return selectors.invitations_visible_to(user=request.user).annotate(
             owner_id=Subquery(owner.values("user_id")[:1]),
@@ -498,6 +493,16 @@ class AccessRequestAdmin(StepUpAdminMixin, ScopedToAgreementAdmin):
             )
         except services.RequestAlreadyDecided:
             self.message_user(request, _("This request was already decided."), messages.ERROR)
+            return
+        except InvalidEmailAddress:
+            self.message_user(
+                request,
+                _(
+                    "This request's address is not a valid email address (it holds an invisible "
+                    "character, quotation marks or the like), so it cannot be accepted. Deny it."
+                ),
+                messages.ERROR,
+            )
             return
         self.message_user(
             request,

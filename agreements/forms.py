@@ -5,11 +5,22 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import PermissionGrant
+from vlsc_portal.addresses import canonical_email
 
 agreement_number_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$",
     _("Enter an agreement number of 3 to 32 letters, digits and hyphens, as on your agreement."),
 )
+
+
+class VerifiedAddressChoiceField(forms.ChoiceField):
+    """One of the user's verified (canonical) addresses, in any spelling of it: the submitted
+    value is canonicalised before it is matched against the choices, and one with no canonical
+    form is refused with ``canonical_email``'s message."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return canonical_email(value) if value else value
 
 
 class AccessRequestForm(forms.Form):
@@ -24,7 +35,7 @@ class AccessRequestForm(forms.Form):
         choices=PermissionGrant.Kind.choices,
         initial=PermissionGrant.Kind.LICENSING_INFO_VIEWER,
     )
-    email = forms.ChoiceField(
+    email = VerifiedAddressChoiceField(
         label=_("Address to give the permission to"),
         help_text=_("One of your verified addresses."),
     )

@@ -1,8 +1,9 @@
 """Volume-licensing agreements, the people named on them (contacts), the permissions
 administrators give (grants), requests for access, invitations and the audit trail.
 
-Every address column is stored lower case: access is matched on the user's verified addresses,
-which ``accounts.selectors.verified_emails`` returns lower case.
+Every address column holds canonical forms (``vlsc_portal.addresses``): access is matched
+exactly on the user's verified addresses, which ``accounts.selectors.verified_emails`` returns
+in that form.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-
-def _lower(value: str) -> str:
-    return (value or "").strip().lower()
+from vlsc_portal.addresses import CanonicalEmailField
 
 
 class Agreement(models.Model):
@@ -82,7 +81,7 @@ class AgreementContact(models.Model):
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     name = models.CharField(_("name"), max_length=200, blank=True)
-    email = models.EmailField(_("email address"), max_length=254, db_index=True)
+    email = CanonicalEmailField(_("email address"), max_length=254, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,10 +96,6 @@ class AgreementContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.email}"
-
-    def save(self, *args, **kwargs) -> None:
-        self.email = _lower(self.email)
-        super().save(*args, **kwargs)
 
 
 class PermissionGrant(models.Model):
@@ -121,7 +116,7 @@ class PermissionGrant(models.Model):
         related_name="permissions",
         verbose_name=_("agreement"),
     )
-    email = models.EmailField(_("email address"), max_length=254, db_index=True)
+    email = CanonicalEmailField(_("email address"), max_length=254, db_index=True)
     kind = models.CharField(_("permission"), max_length=32, choices=Kind.choices)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -146,10 +141,6 @@ class PermissionGrant(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.email}"
 
-    def save(self, *args, **kwargs) -> None:
-        self.email = _lower(self.email)
-        super().save(*args, **kwargs)
-
 
 class Invitation(models.Model):
     """The welcome email an address was sent for an agreement: its state for administrators."""
@@ -157,7 +148,7 @@ class Invitation(models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("agreement")
     )
-    email = models.EmailField(_("email address"), max_length=254)
+    email = CanonicalEmailField(_("email address"), max_length=254)
     first_sent_at = models.DateTimeField(_("first sent"))
     last_sent_at = models.DateTimeField(_("last sent"))
     times_sent = models.PositiveSmallIntegerField(_("times sent"), default=1)
@@ -175,10 +166,6 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.agreement.number}: {self.email}"
 
-    def save(self, *args, **kwargs) -> None:
-        self.email = _lower(self.email)
-        super().save(*args, **kwargs)
-
 
 class AccessRequest(models.Model):
     """A signed-in user asks for access to an agreement by its number."""
@@ -195,7 +182,7 @@ class AccessRequest(models.Model):
         related_name="access_requests",
         verbose_name=_("requester"),
     )
-    email = models.EmailField(
+    email = CanonicalEmailField(
         _("requester's address"),
         max_length=254,
         help_text=_("The verified address the permission is granted to if accepted."),
@@ -253,10 +240,6 @@ class AccessRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.agreement_number}: {self.email} ({self.state})"
 
-    def save(self, *args, **kwargs) -> None:
-        self.email = _lower(self.email)
-        super().save(*args, **kwargs)
-
 
 class AuditEvent(models.Model):
     """Who did what to which agreement, when. Written by services only; read-only in the admin."""
@@ -282,7 +265,7 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name=_("who"),
     )
-    actor_email = models.EmailField(_("who (address)"), max_length=254, blank=True)
+    actor_email = CanonicalEmailField(_("who (address)"), max_length=254, blank=True)
     action = models.CharField(_("what"), max_length=24, choices=Action.choices)
     agreement = models.ForeignKey(
         Agreement,
@@ -293,7 +276,7 @@ class AuditEvent(models.Model):
         verbose_name=_("agreement"),
     )
     agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)
-    subject_email = models.EmailField(_("address concerned"), max_length=254, blank=True)
+    subject_email = CanonicalEmailField(_("address concerned"), max_length=254, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
     step_up_at = models.DateTimeField(
         _("recent sign-in"),
@@ -314,8 +297,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.agreement_number}"
-
-    def save(self, *args, **kwargs) -> None:
-        self.subject_email = _lower(self.subject_email)
-        self.actor_email = _lower(self.actor_email)
-        super().save(*args, **kwargs)

@@ -9,7 +9,6 @@ from functools import cached_property
 
 from allauth.account.models import EmailAddress
 from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -119,7 +118,7 @@ def _access_by_agreement(*, emails: list[str], agreements: QuerySet | None = Non
 
 
 def access_for_addresses(*, emails: list[str]) -> list[AgreementAccess]:
-    """The agreements these addresses (lower case) reach, by agreement number, whoever owns them:
+    """The agreements these addresses (canonical) reach, by agreement number, whoever owns them:
     what confirming an invitation address would unlock; three queries in all."""
     return list(_access_by_agreement(emails=emails).values())
 
@@ -215,12 +214,9 @@ def administrator_emails(*, agreement: Agreement) -> set[str]:
 
 
 def _verified_owners(emails: list[str]) -> dict[str, User]:
-    rows = (
-        EmailAddress.objects.annotate(address=Lower("email"))
-        .filter(address__in=emails, verified=True)
-        .select_related("user")
-    )
-    return {row.address: row.user for row in rows}
+    """Who verified each of these (canonical) addresses, compared exactly."""
+    rows = EmailAddress.objects.filter(email__in=emails, verified=True).select_related("user")
+    return {row.email: row.user for row in rows}
 
 
 def has_active_administrator(*, agreement: Agreement) -> bool:
@@ -230,11 +226,10 @@ def has_active_administrator(*, agreement: Agreement) -> bool:
 
 
 def users_with_address(*, email: str) -> list[User]:
+    """Users who verified ``email`` (canonical), compared exactly."""
     return list(
         User.objects.filter(
-            pk__in=EmailAddress.objects.annotate(address=Lower("email"))
-            .filter(address=email.lower(), verified=True)
-            .values("user_id")
+            pk__in=EmailAddress.objects.filter(email=email, verified=True).values("user_id")
         )
     )
 

@@ -31,6 +31,7 @@ from agreements.models import (
 from agreements.roles import KIND_ALLOWS, ROLE_PERMISSIONS
 from notifications.models import OutboundEmail
 from notifications.services import queue_email
+from vlsc_portal.addresses import canonical_email
 
 Kind = PermissionGrant.Kind
 Action = AuditEvent.Action
@@ -165,7 +166,7 @@ def send_welcome(
     invitation. Repeating it with the same ``change_key`` sends nothing. Returns True if an
     email was queued now."""
     now = timezone.now()
-    email = email.lower()
+    email = canonical_email(email)
     key = _key("welcome", agreement.pk, email, change_key)
     if OutboundEmail.objects.filter(dedupe_key=key).exists():
         return False
@@ -234,7 +235,8 @@ def contact_save(
     on a re-save without change); audited; staff access re-synced for the addresses involved.
     Adding an Online Administrator, or changing one's role, address or agreement, gives or takes
     Administrator: it needs the actor's recent sign-in (``require_recent_sign_in``: raises
-    StepUpRequired before anything is written)."""
+    StepUpRequired before anything is written). Raises InvalidEmailAddress for an address with
+    no canonical form."""
     before = None
     if contact.pk:
         before = (
@@ -242,11 +244,8 @@ def contact_save(
             .values("email", "role", "agreement_id")
             .first()
         )
-    after = {
-        "email": (contact.email or "").strip().lower(),  # as the model stores it
-        "role": contact.role,
-        "agreement_id": contact.agreement_id,
-    }
+    contact.email = canonical_email(contact.email)
+    after = {"email": contact.email, "role": contact.role, "agreement_id": contact.agreement_id}
     recent_sign_in = None
     if before != after and (
         contact.role in selectors.ADMIN_ROLES
@@ -343,7 +342,8 @@ def permission_save(
     LastAdministrator; giving or taking Administrator (a new Administrator grant, a change to or
     from it, or of its address or agreement) raises StepUpRequired without the actor's recent
     sign-in (``require_recent_sign_in``), before anything is written; audited; staff access
-    re-synced."""
+    re-synced. Raises InvalidEmailAddress for an address with no canonical form
+    (``vlsc_portal.addresses``)."""
     before = None
     if grant.pk:
         before = (
@@ -351,7 +351,7 @@ def permission_save(
             .values("email", "kind", "agreement_id")
             .first()
         )
-    grant.email = (grant.email or "").strip().lower()
+    grant.email = canonical_email(grant.email)
     changed = before is None or (before["email"], before["kind"]) != (grant.email, grant.kind)
     if before and before["kind"] == Kind.ADMINISTRATOR and changed:
         _refuse_last_administrator(
@@ -398,7 +398,7 @@ def permission_grant(
     """Give ``email`` the permission ``kind`` on the agreement (idempotent: an existing grant
     is returned unchanged). Administrator needs ``step_up_at`` (see ``permission_save``)."""
     existing = PermissionGrant.objects.filter(
-        agreement=agreement, email=email.strip().lower(), kind=kind
+        agreement=agreement, email=canonical_email(email), kind=kind
     ).first()
     if existing:
         return existing
@@ -488,7 +488,9 @@ def request_access(
     """Record a request for access by agreement number. Whether the number exists is never
     told to the requester: an unknown number is kept as unmatched and nobody is asked. With no
     active administrator on the agreement the request is flagged for support. A pending
-    request for the same number is returned as it is (safe to repeat)."""
+    request for the same number is returned as it is (safe to repeat). Raises
+    InvalidEmailAddress for an ``email`` with no canonical form."""
+    email = canonical_email(email)
     number = agreement_number.strip().upper()
     agreement = Agreement.objects.filter(number=number).first()
     state = AccessRequest.State.PENDING if agreement else AccessRequest.State.UNMATCHED
@@ -546,9 +548,13 @@ def access_request_decide(
 ) -> AccessRequest:
     """Accept (grant the permission asked for) or deny a pending request, and email the
     requester with the administrator's message. Raises RequestAlreadyDecided if it is not
-    pending any more (two administrators at once: the first wins). Accepting a request for
+    pending any more (two administrators at once: the first wins), and InvalidEmailAddress,
+    changing nothing, when accepting a request whose address has no canonical form (a row
+    older than canonical addresses that their migration reported). Accepting a request for
     Administrator raises StepUpRequired without the actor's recent sign-in, before anything
     changes."""
+    if accept:
+        canonical_email(access_request.email)
     agreement = access_request.agreement
     recent_sign_in = None
     if accept and access_request.kind == Kind.ADMINISTRATOR:

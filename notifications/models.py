@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+from vlsc_portal.addresses import CanonicalEmailField
 
 
 class OutboundEmail(models.Model):
@@ -17,7 +17,7 @@ class OutboundEmail(models.Model):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=40, db_index=True)
-    to = models.EmailField(max_length=254, db_index=True)
+    to = CanonicalEmailField(max_length=254, db_index=True)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     sensitive = models.BooleanField(
@@ -48,8 +48,8 @@ class OutboundEmail(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["state", "queued_at"], name="outbox_state_queued_idx"),
-            # Support's per-person timeline: case-insensitive recipient, newest first.
-            models.Index(Lower("to"), F("created_at").desc(), name="outbox_to_time"),
+            # Support's per-person timeline: the (canonical) recipient, newest first.
+            models.Index(fields=["to", "-created_at"], name="outbox_to_time"),
             models.Index(fields=["user", "-created_at"], name="outbox_user_time"),
         ]
         verbose_name = _("outgoing email")

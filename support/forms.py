@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.forms import agreement_number_validator
 from support.models import SupportRequest
+from vlsc_portal.addresses import CanonicalEmailFormField
 from vlsc_portal.forms import AccessibleForm
 
 error_code_validator = RegexValidator(
@@ -19,7 +20,7 @@ reference_id_validator = RegexValidator(
 
 class ContactSupportForm(AccessibleForm):
     name = forms.CharField(label=_("Your name"), max_length=100)
-    email = forms.EmailField(
+    email = CanonicalEmailFormField(
         label=_("Your email address"),
         max_length=254,
         help_text=_("We send the acknowledgement and our answer here."),
@@ -59,9 +60,6 @@ class ContactSupportForm(AccessibleForm):
 
     def clean_reference_id(self) -> str:
         return self.cleaned_data["reference_id"].strip().upper()
-
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
 
 
 class LookupForm(AccessibleForm):

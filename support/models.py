@@ -15,11 +15,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vlsc_portal.addresses import CanonicalEmailField
+
 ANSWER_WITHIN = timedelta(hours=24)
 
 
 class SupportRequest(models.Model):
-    """A message to support. Due 24 hours after it was made; every address stored lower case."""
+    """A message to support. Due 24 hours after it was made; its address in canonical form."""
 
     class Topic(models.TextChoices):
         SIGN_IN = "sign_in", _("Signing in")
@@ -35,7 +37,7 @@ class SupportRequest(models.Model):
 
     reference = models.CharField(_("reference"), max_length=11, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("email address"), max_length=254)
+    email = CanonicalEmailField(_("email address"), max_length=254)
     agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)
     topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices)
     message = models.TextField(_("message"), max_length=2000)
@@ -105,10 +107,6 @@ class SupportRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} ({self.state})"
 
-    def save(self, *args, **kwargs) -> None:
-        self.email = (self.email or "").strip().lower()
-        super().save(*args, **kwargs)
-
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Unanswered past its due time (answered or closed requests are never overdue)."""
         return self.state == self.State.OPEN and self.due_at <= (now or timezone.now())
@@ -133,7 +131,7 @@ class SupportAction(models.Model):
         related_name="+",
         verbose_name=_("who"),
     )
-    actor_email = models.EmailField(_("who (address)"), max_length=254)
+    actor_email = CanonicalEmailField(_("who (address)"), max_length=254)
     action = models.CharField(_("what"), max_length=24, choices=Action.choices)
     reason = models.CharField(_("why"), max_length=500, blank=True)
     subject_user = models.ForeignKey(
@@ -144,7 +142,7 @@ class SupportAction(models.Model):
         related_name="+",
         verbose_name=_("person concerned"),
     )
-    subject_email = models.EmailField(_("address concerned"), max_length=254, blank=True)
+    subject_email = CanonicalEmailField(_("address concerned"), max_length=254, blank=True)
     registration = models.ForeignKey(
         "accounts.Registration",
         null=True,
@@ -173,8 +171,3 @@ class SupportAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor_email}"
-
-    def save(self, *args, **kwargs) -> None:
-        self.subject_email = (self.subject_email or "").strip().lower()
-        self.actor_email = (self.actor_email or "").strip().lower()
-        super().save(*args, **kwargs)

@@ -15,11 +15,8 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Lower, Upper
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +24,7 @@ from accounts.models import Conversion, Registration, SignInEvent, User
 from agreements.models import AccessRequest, Agreement, AuditEvent
 from notifications.models import OutboundEmail
 from support.models import SupportAction, SupportRequest
+from vlsc_portal.addresses import InvalidEmailAddress, canonical_email
 from vlsc_portal.choices import choice_label
 
 SUPPORT_GROUP = "Support staff"
@@ -106,11 +104,7 @@ def lookup(*, query: str) -> LookupResult:
     if REQUEST_REFERENCE.match(upper):
         return _by_request_reference(upper)
     if "@" in text:
-        try:
-            validate_email(text)
-        except ValidationError as exc:
-            raise BadQuery(_("That is not a valid email address.")) from exc
-        address = text.lower()
+        address = _canonical_or_bad_query(text)
         return LookupResult(kind="email", query=address, matches=people_with_address(address))
     if SIGN_IN_REFERENCE.match(upper):
         result = _by_sign_in_reference(upper)
@@ -121,28 +115,29 @@ def lookup(*, query: str) -> LookupResult:
     raise BadQuery(_("That is not an email address, an agreement number or a reference id."))
 
 
+def _canonical_or_bad_query(text: str) -> str:
+    try:
+        return canonical_email(text)
+    except InvalidEmailAddress as exc:
+        raise BadQuery(
+            _("That is not a valid email address: %(why)s") % {"why": exc.messages[0]}
+        ) from exc
+
+
 def _users_with_address_queryset(address: str) -> QuerySet[User]:
-    # The database upper-cases both sides, as iexact does: Python's str.upper() maps some
-    # non-ASCII letters (dotless ı, ſ, ß) onto ASCII ones the database leaves alone.
-    upper = Upper(Value(address))
+    # Exact comparisons on canonical addresses, each served by a plain index on its column (a
+    # case-insensitive UPPER or LOWER would let the database fold look-alike letters such as
+    # dotless ı onto ASCII ones).
     ids = (
-        User.objects.annotate(key=Upper("email"))
-        .filter(key=upper)
+        User.objects.filter(email=address)
         .order_by()
         .values("pk")
         .union(
-            EmailAddress.objects.annotate(key=Upper("email"))
-            .filter(key=upper)
-            .order_by()
-            .values("user_id"),
+            EmailAddress.objects.filter(email=address).order_by().values("user_id"),
             Registration.objects.filter(invitation_address=address).order_by().values("user_id"),
             Conversion.objects.filter(work_email=address).order_by().values("user_id"),
-            Conversion.objects.annotate(key=Upper("personal_address"))
-            .filter(key=upper)
-            .order_by()
-            .values("user_id"),
-            SignInEvent.objects.alias(address_lower=Lower("address"))
-            .filter(address_lower=address, user__isnull=False)
+            Conversion.objects.filter(personal_address=address).order_by().values("user_id"),
+            SignInEvent.objects.filter(address=address, user__isnull=False)
             .order_by()
             .values("user_id"),
         )
@@ -191,7 +186,7 @@ _SENTINEL_ADDRESS = "sentinel-address@compiled.invalid"
 
 
 def users_with_address(address: str) -> list[User]:
-    """Users who have ``address`` (lower case) as sign-in address, allauth address (verified or
+    """Users who have ``address`` (canonical) as sign-in address, allauth address (verified or
     not), registration, conversion or sign-in attempt. One query: a UNION of index lookups (an OR
     of subqueries would scan every user), compiled once (Django takes about 8 ms to compile it,
     PostgreSQL under 1 ms to run it)."""
@@ -224,7 +219,7 @@ def _by_sign_in_reference(reference: str) -> LookupResult:
         return LookupResult(
             kind="reference",
             query=reference,
-            matches=[Match(email=(user.email if user else event.address).lower(), user=user)],
+            matches=[Match(email=user.email if user else event.address, user=user)],
         )
     matches: list[Match] = []
     for request in SupportRequest.objects.filter(error_reference=reference).select_related("user")[
@@ -252,7 +247,7 @@ def _by_agreement(number: str) -> LookupResult:
     for grant in agreement.permissions.all():
         why.setdefault(grant.email, []).append(grant.get_kind_display())
     owners = {
-        row.email.lower(): row.user
+        row.email: row.user
         for row in EmailAddress.objects.filter(email__in=list(why), verified=True).select_related(
             "user"
         )
@@ -291,8 +286,9 @@ class Person:
 
 def person(*, user_id: int | None = None, email: str = "") -> Person | None:
     """Who support is looking at: a user (all their addresses), or an address nobody has
-    registered. ``email`` alone that several users have raises AmbiguousAddress."""
-    address = (email or "").strip().lower()
+    registered. ``email`` alone that several users have raises AmbiguousAddress; one with no
+    canonical form raises BadQuery."""
+    address = _canonical_or_bad_query(email) if (email or "").strip() else ""
     user: User | None = None
     if user_id is not None:
         user = User.objects.filter(pk=user_id).first()
@@ -310,9 +306,8 @@ def person(*, user_id: int | None = None, email: str = "") -> Person | None:
     identities: list[Identity] = []
     if user is not None:
         if user.email:
-            addresses.add(user.email.lower())
-        known = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
-        addresses.update(address.lower() for address in known)
+            addresses.add(user.email)
+        addresses.update(EmailAddress.objects.filter(user=user).values_list("email", flat=True))
         for account in SocialAccount.objects.filter(user=user).order_by("pk"):
             oid, _dot, tid = account.uid.partition(".")
             identities.append(
@@ -331,7 +326,7 @@ def person(*, user_id: int | None = None, email: str = "") -> Person | None:
             .select_related("user")
             .order_by("-created_at")[:20]
         )
-    addresses.update(r.invitation_address.lower() for r in registrations)
+    addresses.update(r.invitation_address for r in registrations)
     addresses.discard("")
     own_requests = Q(email__in=addresses) | (Q(user=user) if user else Q())
     references = list(
@@ -434,11 +429,11 @@ def _timeline_querysets(subject: Person, before: Cursor | None, n: int) -> dict[
     sources = [
         (
             1,
-            SignInEvent.objects.alias(address_lower=Lower("address")),
+            SignInEvent.objects.all(),
             "created_at",
             _any(
                 by_user("user"),
-                by_address("address_lower"),
+                by_address("address"),
                 Q(reference_id__in=subject.references) if subject.references else None,
             ),
         ),
@@ -450,9 +445,9 @@ def _timeline_querysets(subject: Person, before: Cursor | None, n: int) -> dict[
         ),
         (
             3,
-            OutboundEmail.objects.alias(to_lower=Lower("to")),
+            OutboundEmail.objects.all(),
             "created_at",
-            _any(by_user("user"), by_address("to_lower")),
+            _any(by_user("user"), by_address("to")),
         ),
         (
             4,

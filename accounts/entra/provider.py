@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.entra import client
+from vlsc_portal.addresses import canonical_or_unchanged
 
 PROVIDER_ID = "entra"
 
@@ -73,9 +74,14 @@ class EntraProvider(Provider):
         return {"first_name": first[:150], "last_name": last[:150]}
 
     def extract_extra_data(self, data: dict) -> dict:
-        # email and xms_edov: what accounts.selectors.proven_sign_in_address reads.
+        # email and xms_edov: what accounts.selectors.proven_sign_in_address reads. The email is
+        # kept canonical, so that conversion finds another user's proven address by an exact
+        # lookup (one with no canonical form stays as it came and matches no address).
         keep = ("oid", "tid", "preferred_username", "email", "xms_edov", "name", "iss")
-        return {key: data[key] for key in keep if key in data}
+        extra = {key: data[key] for key in keep if key in data}
+        if isinstance(extra.get("email"), str):
+            extra["email"] = canonical_or_unchanged(extra["email"])
+        return extra
 
     def extract_email_addresses(self, data: dict) -> list:
         return []

@@ -27,9 +27,10 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.models import Conversion, OrganisationCountry, SignupCode, User
-from accounts.services.signin import proven_address
+from accounts.services.signin import proven_address, sign_in_address
 from accounts.signals import address_verified
 from notifications.services import queue_email
+from vlsc_portal.addresses import canonical_email
 
 State = Conversion.State
 CODE_SUBJECT = "Your VLSC signup code"
@@ -89,12 +90,14 @@ def _code_hash(conversion_id: int, code: str) -> str:
 def address_is_owned(address: str, *, by_other_than: User) -> bool:
     """Another user has this address verified, or the identity provider proved it at another
     user's work-account sign-in (``signin.proven_address``). A sign-in address nothing proved
-    does not count: anyone who could sign in under ``grace@litware.com`` would block Grace."""
+    does not count: anyone who could sign in under ``grace@litware.com`` would block Grace.
+    ``address`` is canonical; both are compared exactly (the identity's ``email`` is stored
+    canonical: ``accounts.entra.provider``)."""
     others = User.objects.exclude(pk=by_other_than.pk)
-    if EmailAddress.objects.filter(email__iexact=address, verified=True, user__in=others).exists():
+    if EmailAddress.objects.filter(email=address, verified=True, user__in=others).exists():
         return True
     identities = SocialAccount.objects.filter(
-        provider=PROVIDER_ID, user__in=others, extra_data__email__iexact=address
+        provider=PROVIDER_ID, user__in=others, extra_data__email=address
     ).exclude(uid__endswith=f".{settings.CONSUMER_TENANT_ID}")
     return any(proven_address(account.extra_data) == address for account in identities)
 
@@ -119,8 +122,9 @@ def start_conversion(
 ) -> Conversion:
     """Step 1: record name and work address, email a signup code. Starting again replaces an
     earlier unfinished conversion of the same user. Raises ConsumerDomain, AddressOwned,
-    ConversionInProgress (another person's conversion holds the address)."""
-    address = work_email.strip().lower()
+    ConversionInProgress (another person's conversion holds the address), InvalidEmailAddress
+    (no canonical form: ``vlsc_portal.addresses``)."""
+    address = canonical_email(work_email)
     domain = address.rpartition("@")[2]
     if domain in settings.CONSUMER_EMAIL_DOMAINS:
         raise ConsumerDomain(address)
@@ -230,7 +234,7 @@ def complete_conversion(*, conversion_id: int, claims: dict[str, Any]) -> User:
     """Step 4, when the work account has signed in: link its identity to the legacy user in one
     transaction (nothing half-moved is visible), verify the work address, retire the legacy
     flag. Raises WrongWorkAccount, AddressOwned, ConversionClosed."""
-    work_address = str(claims.get("preferred_username", "")).lower()
+    work_address = sign_in_address(claims)  # canonical, or "" (which matches no conversion)
     uid = f"{claims['oid']}.{claims['tid']}"
     with transaction.atomic():
         conversion = (

@@ -27,6 +27,7 @@ from accounts.models import Registration, User
 from accounts.selectors import proven_sign_in_address
 from accounts.signals import address_verified
 from notifications.services import queue_email
+from vlsc_portal.addresses import canonical_email
 
 State = Registration.State
 VERIFICATION_SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
@@ -100,7 +101,7 @@ def pending_registration(*, user: User) -> Registration | None:
 
 
 def _pending_elsewhere(*, user: User, address: str) -> Registration | None:
-    """Another user's open registration of ``address`` (lower case, as stored)."""
+    """Another user's open registration of ``address`` (canonical, as stored)."""
     return (
         Registration.objects.filter(
             invitation_address=address, state=State.PENDING, expires_at__gt=timezone.now()
@@ -125,8 +126,9 @@ def make_token(registration: Registration) -> str:
 
 
 def _verify_address(*, user: User, email: str) -> None:
-    """Mark ``email`` verified for ``user``; raises AddressTaken if another user verified it."""
-    if EmailAddress.objects.filter(email__iexact=email, verified=True).exclude(user=user).exists():
+    """Mark ``email`` (canonical) verified for ``user``; raises AddressTaken if another user
+    verified it."""
+    if EmailAddress.objects.filter(email=email, verified=True).exclude(user=user).exists():
         raise AddressTaken(email)
     try:
         with transaction.atomic():
@@ -148,15 +150,17 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
 
     The address the identity provider proved at the user's sign-in (``email`` claim with
     ``xms_edov`` true, not a personal account: ``selectors.proven_sign_in_address``), in any
-    case, completes at once. Any other address, the sign-in address included when nothing proved
-    it, makes a pending registration that expires after the window, adds the address
-    unverified, and queues the verification email (``confirm_url`` is the absolute URL the
-    token is appended to). Raises RegistrationPending while one is pending, AddressTaken if
-    another user owns it, AddressPendingElsewhere while another user's registration of the
-    address is pending (one pending registration per address, so a mailbox owner is never asked
-    to pick between two).
+    spelling with its canonical form, completes at once. Any other address, the sign-in address
+    included when nothing proved it, makes a pending registration that expires after the
+    window, adds the address unverified, and queues the verification email (``confirm_url`` is
+    the absolute URL the token is appended to). Raises RegistrationPending while one is
+    pending, AddressTaken if another user owns it, AddressPendingElsewhere while another user's
+    registration of the address is pending (one pending registration per address, so a mailbox
+    owner is never asked to pick between two), ``InvalidEmailAddress`` (a ValidationError) for
+    an address with no canonical form (``vlsc_portal.addresses``); every comparison is on that
+    form.
     """
-    address = invitation_address.strip().lower()
+    address = canonical_email(invitation_address)
     now = timezone.now()
     # A window that closed before beat got to it must not block the new registration.
     Registration.objects.filter(
@@ -165,11 +169,7 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     pending = pending_registration(user=user)
     if pending is not None:
         raise RegistrationPending(pending)
-    if (
-        EmailAddress.objects.filter(email__iexact=address, verified=True)
-        .exclude(user=user)
-        .exists()
-    ):
+    if EmailAddress.objects.filter(email=address, verified=True).exclude(user=user).exists():
         raise AddressTaken(address)
 
     proven = proven_sign_in_address(user=user)

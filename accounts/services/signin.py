@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.models import SignInEvent, User
+from vlsc_portal.addresses import InvalidEmailAddress, canonical_email
 
 _AADSTS = re.compile(r"^\s*(AADSTS\d{1,9})\b")
 
@@ -32,11 +33,25 @@ def is_personal_account(claims: dict[str, Any]) -> bool:
     return claims.get("tid") == settings.CONSUMER_TENANT_ID
 
 
+def claimed_address(claims: dict[str, Any], name: str) -> str:
+    """The claim ``name`` as a canonical address (``vlsc_portal.addresses``), or ``""`` when it
+    is missing or has no canonical form (a zero-width space, a quoted local part, a domain that
+    is no domain name): such a claim names no address, and never fails the sign-in."""
+    value = claims.get(name)
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        return canonical_email(value)
+    except InvalidEmailAddress:
+        return ""
+
+
 def sign_in_address(claims: dict[str, Any]) -> str:
-    """The address the person signed in with: ``preferred_username`` (the UPN). Shown, recorded
-    and offered as the invitation address; it proves nothing (Microsoft advises against
-    authorising on it): :func:`proven_address` decides what the identity provider vouches for."""
-    return str(claims.get("preferred_username") or "").strip().lower()[:254]
+    """The address the person signed in with: ``preferred_username`` (the UPN), canonical, or
+    ``""``. Shown, recorded and offered as the invitation address; it proves nothing (Microsoft
+    advises against authorising on it): :func:`proven_address` decides what the identity
+    provider vouches for."""
+    return claimed_address(claims, "preferred_username")
 
 
 def email_domain_owner_verified(claims: dict[str, Any]) -> bool:
@@ -50,23 +65,17 @@ def email_domain_owner_verified(claims: dict[str, Any]) -> bool:
 
 
 def proven_address(claims: dict[str, Any]) -> str:
-    """The address the identity provider proved the signed-in person owns, lower case, or ``""``.
+    """The address the identity provider proved the signed-in person owns, canonical, or ``""``.
 
     It is the ``email`` claim, and only where ``xms_edov`` is true and the account is not a
     personal one (the consumer tenant vouches for no organisation's domain). ``email`` alone
     proves nothing: a tenant's administrator can set it to any address (nOAuth); ``xms_edov``
     says the tenant verified the domain. ``claims`` are a validated id_token's, or the
-    ``extra_data`` the sign-in stored from one."""
+    ``extra_data`` the sign-in stored from one. An ``email`` with no canonical form proves
+    nothing."""
     if is_personal_account(claims) or not email_domain_owner_verified(claims):
         return ""
-    email = claims.get("email")
-    if not isinstance(email, str):
-        return ""
-    address = email.strip().lower()
-    local, at, domain = address.partition("@")
-    if not (local and at and domain) or len(address) > 254:
-        return ""
-    return address
+    return claimed_address(claims, "email")
 
 
 def work_account_for_personal(claims: dict[str, Any]) -> User | None:
@@ -77,7 +86,7 @@ def work_account_for_personal(claims: dict[str, Any]) -> User | None:
     candidates = User.objects.filter(
         socialaccount__provider=PROVIDER_ID, socialaccount__uid=uid
     ).union(
-        User.objects.filter(emailaddress__email__iexact=address, emailaddress__verified=True)
+        User.objects.filter(emailaddress__email=address, emailaddress__verified=True)
         if address
         else User.objects.none()
     )

@@ -1,6 +1,7 @@
 import pytest
 from allauth.socialaccount.models import SocialAccount
 
+from accounts.entra.provider import EntraProvider
 from accounts.models import User
 
 
@@ -15,14 +16,12 @@ def make_user(email: str, username: str | None = None) -> User:
 
 def signed_in_with(user: User, **claims) -> User:
     """Store what a sign-in's validated id_token left in the work identity's extra_data (as the
-    sign-in callback does): a work tenant and the sign-in address, plus ``claims``."""
+    sign-in callback does, through the provider): a work tenant and the sign-in address, plus
+    ``claims``."""
     account = user.socialaccount_set.get(uid__endswith=".tid-x")  # the one make_user made
-    account.extra_data = {
-        "oid": f"oid-{user.username}",
-        "tid": "tid-x",
-        "preferred_username": user.email,
-        **claims,
-    }
+    account.extra_data = EntraProvider(request=None).extract_extra_data(
+        {"oid": f"oid-{user.username}", "tid": "tid-x", "preferred_username": user.email, **claims}
+    )
     account.save()
     return user
 

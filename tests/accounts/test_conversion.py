@@ -359,3 +359,49 @@ def test_the_legacy_personal_account_is_sent_to_convert_through_the_real_sign_in
     assert response.status_code == 302 and response["Location"] == "/convert/"
     assert "_auth_user_id" not in client.session
     assert client.session[views.SESSION_CONTEXT]["uid"] == GRACE_UID
+
+
+# --- one canonical form for every address (see also test_canonical_addresses.py) ----------
+
+BAD_ADDRESSES = [
+    ("licensing@fabrikam.com\u200b", "invisible characters"),
+    ('"licensing"@fabrikam.com', "quotation marks"),
+    ("lïcensing@fabrikam.com", "not accented"),
+    ("licensing@fabrikam.com.", "not a valid domain name"),
+]
+
+
+@pytest.mark.parametrize(("address", "words"), BAD_ADDRESSES)
+def test_conversion_refuses_an_address_with_no_canonical_form(grace_client, address, words):
+    response = start(grace_client, address)
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    assert not Conversion.objects.exists()
+
+
+def test_a_fullwidth_personal_domain_is_still_a_personal_domain(grace_client):
+    response = start(grace_client, "grace@ｏｕｔｌｏｏｋ.com")
+    assert response.status_code == 400
+    assert "personal email address" in response.content.decode()
+    assert not Conversion.objects.exists()
+
+
+def test_conversion_compares_the_canonical_form(grace_client):
+    owner = make_user("someone@litware.com", username="owner")
+    EmailAddress.objects.create(user=owner, email="grace@litware.com", verified=True)
+    response = start(grace_client, "ＧＲＡＣＥ@Litware.com")
+    assert response.status_code == 409
+    assert "already belongs to another user" in response.content.decode()
+
+
+def test_conversion_stores_the_canonical_form_and_matches_the_work_sign_in(grace_client):
+    start(grace_client, "Grace@Litware.COM")
+    assert Conversion.objects.get().work_email == "grace@litware.com"
+    assert mail.outbox[-1].to == ["grace@litware.com"]
+    grace_client.post("/convert/code/", {"code": last_code()})
+    grace_client.post("/convert/country/", {"country": "US"})
+    conversion = Conversion.objects.get()
+    claims = {**WORK_CLAIMS, "preferred_username": "GRACE@litware.com"}
+    user = conversions.complete_conversion(conversion_id=conversion.pk, claims=claims)
+    assert user.email == "grace@litware.com"
+    assert EmailAddress.objects.get(user=user, primary=True).email == "grace@litware.com"
