@@ -4,15 +4,11 @@ see everything."""
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -259,15 +255,7 @@ class InvitationAdmin(ScopedToAgreementAdmin):
     actions = ["resend"]
 
     def scoped_queryset(self, request):
-        owner = (
-            EmailAddress.objects.annotate(address=Lower("email"))
-            .filter(address=OuterRef("email"), verified=True)
-            .order_by("-user__last_login")
-        )
-        return selectors.invitations_visible_to(user=request.user).annotate(
-            owner_id=Subquery(owner.values("user_id")[:1]),
-            owner_last_login=Subquery(owner.values("user__last_login")[:1]),
-        )
+        return selectors.with_acceptance(selectors.invitations_visible_to(user=request.user))
 
     def has_add_permission(self, request):
         return False
@@ -284,13 +272,7 @@ class InvitationAdmin(ScopedToAgreementAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj) -> str:
-        if getattr(obj, "owner_id", None):
-            if obj.owner_last_login and obj.owner_last_login >= obj.first_sent_at:
-                return str(selectors.InvitedState.ACTIVE)
-            return str(selectors.InvitedState.REGISTERED)
-        if obj.last_sent_at + selectors.INVITATION_VALID_FOR < timezone.now():
-            return str(selectors.InvitedState.EXPIRED)
-        return str(selectors.InvitedState.SENT)
+        return selectors.invitation_state(obj)
 
     @admin.action(description=_("Resend the invitation"), permissions=["view"])
     def resend(self, request, queryset):
