@@ -4,17 +4,14 @@ see everything."""
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -363,13 +360,7 @@ class InvitationAdmin(ScopedToAgreementAdmin):
     actions = ["resend"]
 
     def scoped_queryset(self, request):
-        owner = EmailAddress.objects.filter(email=OuterRef("email"), verified=True).order_by(
-            "-user__last_login"
-        )
-        return selectors.invitations_visible_to(user=request.user).annotate(
-            owner_id=Subquery(owner.values("user_id")[:1]),
-            owner_last_login=Subquery(owner.values("user__last_login")[:1]),
-        )
+        return selectors.with_acceptance(selectors.invitations_visible_to(user=request.user))
 
     def has_add_permission(self, request):
         return False
@@ -386,13 +377,7 @@ class InvitationAdmin(ScopedToAgreementAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj) -> str:
-        if getattr(obj, "owner_id", None):
-            if obj.owner_last_login and obj.owner_last_login >= obj.first_sent_at:
-                return str(selectors.InvitedState.ACTIVE)
-            return str(selectors.InvitedState.REGISTERED)
-        if obj.last_sent_at + selectors.INVITATION_VALID_FOR < timezone.now():
-            return str(selectors.InvitedState.EXPIRED)
-        return str(selectors.InvitedState.SENT)
+        return selectors.invitation_state(obj)
 
     @admin.action(description=_("Resend the invitation"), permissions=["view"])
     def resend(self, request, queryset):

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from allauth.account.models import EmailAddress
-from django.db.models import Q, QuerySet, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Conversion, Registration, User
 from accounts.selectors import verified_emails
 from agreements.models import (
     AccessRequest,
@@ -237,9 +237,46 @@ def users_with_address(*, email: str) -> list[User]:
 class InvitedState:
     SENT = _("Invitation sent")
     EXPIRED = _("Invitation expired")
-    REGISTERED = _("Registered")
-    ACTIVE = _("Active")
+    ACCEPTED = _("Invitation accepted")
     NOT_INVITED = _("Not invited")
+
+
+def with_acceptance(invitations: QuerySet[Invitation]) -> QuerySet[Invitation]:
+    """Annotate each invitation with when its address was first registered (a registration
+    confirmed, or a conversion completed, to that address) at or after the invitation was first
+    sent: ``registered_at`` and ``converted_at``, read by :func:`invitation_state`. Earlier
+    registrations are not looked at: they say nothing about the invitation."""
+    registered = Registration.objects.filter(
+        state=Registration.State.COMPLETED,
+        invitation_address=OuterRef("email"),
+        completed_at__gte=OuterRef("first_sent_at"),
+    ).order_by("completed_at")
+    converted = Conversion.objects.filter(
+        state=Conversion.State.COMPLETED,
+        work_email=OuterRef("email"),
+        completed_at__gte=OuterRef("first_sent_at"),
+    ).order_by("completed_at")
+    return invitations.annotate(
+        registered_at=Subquery(registered.values("completed_at")[:1]),
+        converted_at=Subquery(converted.values("completed_at")[:1]),
+    )
+
+
+def invitation_state(invitation: Invitation, *, now: datetime | None = None) -> str:
+    """The state of the invitation itself, for the agreement's administrators: sent, expired
+    (INVITATION_VALID_FOR after it was last sent) or accepted (its address was registered while
+    it was open). Never whether the address's owner registered before it or signs in: an
+    administrator may add anyone's address, and learns from it only what the invitation did.
+    Needs the annotations of :func:`with_acceptance`."""
+    now = now or timezone.now()
+    closes = invitation.last_sent_at + INVITATION_VALID_FOR
+    taken = [getattr(invitation, name, None) for name in ("registered_at", "converted_at")]
+    accepted_at = min((at for at in taken if at is not None), default=None)
+    if accepted_at is not None and accepted_at <= closes:
+        return str(InvitedState.ACCEPTED)
+    if closes < now:
+        return str(InvitedState.EXPIRED)
+    return str(InvitedState.SENT)
 
 
 @dataclass
@@ -253,10 +290,9 @@ class InvitedAddress:
 
 
 def invited_addresses(*, agreement: Agreement, now: datetime | None = None) -> list[InvitedAddress]:
-    """Each address with access to the agreement and its state: invitation sent, invitation
-    expired (not registered within INVITATION_VALID_FOR), registered (the address is verified
-    by a user who has not signed in since the invitation) or active (signed in since).
-    Four queries whatever the number of addresses."""
+    """Each address with access to the agreement and the state of its invitation
+    (:func:`invitation_state`; "not invited" where none was sent). Three queries whatever the
+    number of addresses."""
     now = now or timezone.now()
     roles: dict[str, set[str]] = {}
     kinds: dict[str, set[str]] = {}
@@ -269,23 +305,16 @@ def invited_addresses(*, agreement: Agreement, now: datetime | None = None) -> l
     ):
         kinds.setdefault(email, set()).add(kind)
     emails = sorted(set(roles) | set(kinds))
-    invitations = {i.email: i for i in Invitation.objects.filter(agreement=agreement)}
-    owners = _verified_owners(emails)
+    invitations = {
+        i.email: i for i in with_acceptance(Invitation.objects.filter(agreement=agreement))
+    }
     rows = []
     for email in emails:
         invitation = invitations.get(email)
-        owner = owners.get(email)
-        sent = invitation.first_sent_at if invitation else None
-        if owner is not None and owner.last_login and (sent is None or owner.last_login >= sent):
-            state = InvitedState.ACTIVE
-        elif owner is not None:
-            state = InvitedState.REGISTERED
-        elif invitation is None:
-            state = InvitedState.NOT_INVITED
-        elif invitation.last_sent_at + INVITATION_VALID_FOR < now:
-            state = InvitedState.EXPIRED
+        if invitation is None:
+            state = str(InvitedState.NOT_INVITED)
         else:
-            state = InvitedState.SENT
+            state = invitation_state(invitation, now=now)
         rows.append(
             InvitedAddress(
                 email=email,
@@ -293,7 +322,7 @@ def invited_addresses(*, agreement: Agreement, now: datetime | None = None) -> l
                 kinds=[
                     Kind(k).label for k in sorted(kinds.get(email, ()), key=KIND_ORDER.__getitem__)
                 ],
-                state=str(state),
+                state=state,
                 invitation=invitation,
                 last_sent_at=invitation.last_sent_at if invitation else None,
             )

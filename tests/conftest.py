@@ -102,9 +102,21 @@ def browser_type_launch_args(browser_type_launch_args):
     return args
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Pages ignore the portal's Content-Security-Policy in the browser tests, so that the
+    ``axe`` fixture can inject axe-core as an inline script (which the policy rightly refuses).
+    The portal's header is unchanged; ``tests/browser/test_content_security_policy.py`` walks
+    the pages with the policy enforced (``@pytest.mark.browser_context_args(bypass_csp=False)``)
+    and fails on any violation."""
+    return {**browser_context_args, "bypass_csp": True}
+
+
 @pytest.fixture
 def axe():
-    """``axe(page)`` runs axe-core's WCAG 2.1 A/AA rules on the page and fails on any violation."""
+    """``axe(page)`` runs axe-core's WCAG 2.1 A/AA rules on the page and fails on any violation.
+    It injects an inline script: the browser context bypasses the page's CSP for it
+    (``browser_context_args``)."""
     source = AXE_JS.read_text()
 
     def check(page) -> None:

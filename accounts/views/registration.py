@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors
@@ -210,6 +211,7 @@ def _sign_in_url(request: HttpRequest, registration) -> str:
     return f"{reverse('accounts:sign_in')}?{query}"
 
 
+@never_cache  # shows the requester and their agreements to whoever holds the link, signed in or not
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows who asked, for which address and what it would unlock, and changes nothing

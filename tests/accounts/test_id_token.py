@@ -1,9 +1,14 @@
 """The portal validates the id_token itself: MSAL does not (signature, iss, aud, exp)."""
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from accounts.entra import client
@@ -74,6 +79,135 @@ def test_a_tampered_or_stale_token_is_refused(bad, reason):
     with pytest.raises(client.InvalidIdToken) as excinfo:
         client.validate_id_token(bad())
     assert excinfo.value.reason == reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _forge(header: dict, claims: dict, sign) -> str:
+    """A token assembled by hand: ``sign(signing_input) -> bytes`` (PyJWT refuses to make some
+    of these forgeries itself)."""
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{_b64(sign(signing_input.encode()))}"
+
+
+def _claims(**overrides) -> dict:
+    return jwt.decode(token(**overrides), options={"verify_signature": False})
+
+
+def _alg_none() -> str:
+    return _forge({"alg": "none", "kid": "k1", "typ": "JWT"}, _claims(), lambda _: b"")
+
+
+def _hs256_with_the_public_key() -> str:
+    """The classic key confusion: HMAC keyed with the authority's public key, which anyone has."""
+    public_pem = GOOD_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return _forge(
+        {"alg": "HS256", "kid": "k1", "typ": "JWT"},
+        _claims(),
+        lambda data: hmac.new(public_pem, data, hashlib.sha256).digest(),
+    )
+
+
+def _signature_stripped() -> str:
+    return token().rsplit(".", 1)[0] + "."
+
+
+def _foreign_signature() -> str:
+    """Claims changed under a genuine signature of other claims."""
+    mine = token(preferred_username="mallory@contoso.com").split(".")
+    genuine = token().split(".")
+    return f"{mine[0]}.{mine[1]}.{genuine[2]}"
+
+
+def _embedded_jwk() -> str:
+    """The token brings its own key (``jwk`` header) and is signed with it."""
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(OTHER_KEY.public_key(), as_dict=True)
+    return jwt.encode(_claims(), OTHER_KEY, algorithm="RS256", headers={"kid": "k1", "jwk": jwk})
+
+
+def _key_url(kid: str) -> str:
+    """The token points at a key set of the attacker's (``jku``, ``x5u``)."""
+    return jwt.encode(
+        _claims(),
+        OTHER_KEY,
+        algorithm="RS256",
+        headers={"kid": kid, "jku": EVIL_KEYS, "x5u": EVIL_KEYS},
+    )
+
+
+def _signed_with_another_rsa_algorithm() -> str:
+    return jwt.encode(_claims(), GOOD_KEY, algorithm="RS512", headers={"kid": "k1"})
+
+
+EVIL_KEYS = "https://evil.example/keys"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        pytest.param(_alg_none, "invalid", id="alg-none"),
+        pytest.param(_hs256_with_the_public_key, "invalid", id="hs256-with-public-key"),
+        pytest.param(_signed_with_another_rsa_algorithm, "invalid", id="rs512"),
+        pytest.param(_signature_stripped, "bad_signature", id="signature-stripped"),
+        pytest.param(_foreign_signature, "bad_signature", id="foreign-signature"),
+        pytest.param(_embedded_jwk, "bad_signature", id="jwk-header"),
+        pytest.param(lambda: _key_url("k1"), "bad_signature", id="jku-x5u-known-kid"),
+        pytest.param(
+            lambda: _key_url("attackers-key"), "unknown_signing_key", id="jku-x5u-own-kid"
+        ),
+        pytest.param(lambda: token(aud=["someone-else"]), "wrong_audience", id="aud-list"),
+        pytest.param(
+            lambda: token(tid="11111111-2222-3333-4444-555555555555"),
+            "wrong_issuer",
+            id="tid-not-the-issuers",
+        ),
+        pytest.param(
+            lambda: token(iss="https://idp.test/{tenantid}/v2.0"),
+            "wrong_issuer",
+            id="iss-template",
+        ),
+        pytest.param(lambda: token(iat=now() + 3600), "invalid", id="iat-future"),
+        pytest.param(lambda: token(nbf=now() + 3600), "invalid", id="nbf-future"),
+        pytest.param(
+            lambda: token(exp=now() - 61, iat=now() - 700), "expired", id="expired-past-leeway"
+        ),
+        *[
+            pytest.param(
+                lambda claim=claim: token(**{claim: None}), "invalid", id=f"missing-{claim}"
+            )
+            for claim in ["iss", "aud", "exp", "iat", "sub", "tid", "oid"]
+        ],
+    ],
+)
+def test_the_id_token_attack_matrix_is_refused(monkeypatch, forge, reason):
+    """Each forgery or stale token is refused for its reason; keys come only from the
+    authority's key set, never from a URL or key the token names."""
+    fetched = []
+    real_jwks = client._jwks
+    monkeypatch.setattr(
+        client, "_jwks", lambda uri, refresh=False: fetched.append(uri) or real_jwks(uri)
+    )
+    with pytest.raises(client.InvalidIdToken) as excinfo:
+        client.validate_id_token(forge())
+    assert excinfo.value.reason == reason
+    assert set(fetched) <= {"https://idp.test/keys"}
+
+
+def test_a_token_just_inside_the_clock_leeway_is_accepted():
+    """The matrix's expired and future tokens are refused for the time, not for something else:
+    a minute's skew either way passes."""
+    assert (
+        client.validate_id_token(token(exp=now() - 30, iat=now() + 30, nbf=now() + 30))["sub"]
+        == "s"
+    )
 
 
 def test_a_tenant_outside_the_allowed_list_is_refused(settings):

@@ -147,6 +147,37 @@ def test_a_callback_in_another_browser_has_no_flow_and_gets_start_again(client, 
     assert not User.objects.exists()
 
 
+def test_another_sessions_callback_does_not_sign_in_a_browser_with_a_flow_of_its_own(client, entra):
+    """Login CSRF: the attacker's callback (their code and state) opened in the victim's
+    browser, which has a sign-in of its own under way, is refused; the victim's flow is
+    untouched and still completes as the victim."""
+    attackers_callback = sign_in_at_standin(start(Client(), "harry@woodgrove.com"))
+    victims_auth_uri = start(client, "alice@contoso.com")
+    response = client.get(attackers_callback)
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.exists()
+    response = client.get(sign_in_at_standin(victims_auth_uri))
+    assert response.status_code == 302
+    assert User.objects.get(pk=client.session["_auth_user_id"]).email == "alice@contoso.com"
+
+
+def test_another_sessions_code_under_this_sessions_state_is_refused(client, entra):
+    """The code is bound to the browser that started the flow (PKCE, nonce): the attacker's
+    code sent with the victim's own state signs nobody in."""
+    attackers_callback = sign_in_at_standin(start(Client(), "harry@woodgrove.com"))
+    attackers_code = parse_qs(urlsplit(attackers_callback).query)["code"][0]
+    victims_state = parse_qs(urlsplit(start(client, "alice@contoso.com")).query)["state"][0]
+    response = client.get(
+        "/accounts/entra/login/callback/", {"code": attackers_code, "state": victims_state}
+    )
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.exists()
+    event = SignInEvent.objects.get()
+    assert (event.outcome, event.provider_code) == (Outcome.REFUSED, "invalid_grant")
+
+
 def test_a_callback_without_anything_gets_start_again(client, entra):
     assert client.get("/accounts/entra/login/callback/").status_code == 400
 

@@ -81,7 +81,7 @@ def test_when_the_48_hours_pass_the_registration_expires_and_can_be_made_again(
 
 
 def test_someone_else_who_follows_bobs_link_is_told_it_is_bobs_and_nothing_changes(
-    live_server, entra, celery_worker, page, browser, axe
+    live_server, entra, celery_worker, page, new_context, axe
 ):
     """The shared-mailbox case: whoever reads licensing@'s mail opens bob's link in their own
     browser, signs in from the link page as themselves (harry), and comes back to a page saying
@@ -89,7 +89,7 @@ def test_someone_else_who_follows_bobs_link_is_told_it_is_bobs_and_nothing_chang
     sign_in_as_bob_and_register(page, live_server, axe)
     reload_until(page, lambda: page.get_by_text("sent on").count() > 0, what="the email sent")
 
-    context = browser.new_context()
+    context = new_context()  # the suite's context arguments (axe needs bypass_csp)
     other = context.new_page()
     try:
         other.goto(entra.http_url + "/mailbox/")
