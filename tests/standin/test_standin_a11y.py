@@ -11,6 +11,7 @@ import uuid
 import msal
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from .conftest import REDIRECT_URI
 
@@ -35,13 +36,19 @@ def auth_uri(standin, login_hint):
     return flow["auth_uri"]
 
 
+def submit(page, name: str) -> None:
+    """Press a submit button and wait for the answer page, so checks read the new page."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=name).click()
+
+
 def test_sign_in_and_sign_up_pages(standin, page, axe):
     page.goto(auth_uri(standin, "alice@contoso.com"))
-    assert page.get_by_label("Email").input_value() == "alice@contoso.com"
+    expect(page.get_by_label("Email")).to_have_value("alice@contoso.com")
     axe(page)
     page.get_by_label("Password").fill("wrong password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible()
+    submit(page, "Sign in")
+    expect(page.get_by_role("alert")).to_be_visible()
     axe(page)
 
     address = f"a11y-{uuid.uuid4().hex[:8]}@litware.com"
@@ -50,26 +57,26 @@ def test_sign_in_and_sign_up_pages(standin, page, axe):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/signup/$"))
     axe(page)
-    page.get_by_role("button", name="Next").click()
-    assert page.get_by_role("alert").is_visible()
+    submit(page, "Next")
+    expect(page.get_by_role("alert")).to_be_visible()
     axe(page)
     page.get_by_label("Name").fill("A11y Person")
     page.get_by_label("Password", exact=True).fill("Secret123!")
     page.get_by_label("Confirm password").fill("Secret123!")
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(re.compile(r".*/signup/code/$"))
-    assert page.get_by_text(address).first.is_visible()
+    expect(page.get_by_text(address).first).to_be_visible()
     axe(page)
-    page.get_by_role("button", name="Verify").click()  # no code typed
-    assert page.get_by_role("alert").is_visible()
+    submit(page, "Verify")  # no code typed
+    expect(page.get_by_role("alert")).to_be_visible()
     axe(page)
     page.get_by_label("Verification code").fill("abc")
-    page.get_by_role("button", name="Verify").click()  # a wrong code
-    assert page.get_by_role("alert").is_visible()
-    assert page.get_by_label("Verification code").get_attribute("aria-invalid") == "true"
+    submit(page, "Verify")  # a wrong code
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_label("Verification code")).to_have_attribute("aria-invalid", "true")
     axe(page)
-    page.get_by_role("button", name="Send a new code").click()
-    assert page.get_by_role("status").is_visible()
+    submit(page, "Send a new code")
+    expect(page.get_by_role("status")).to_be_visible()
     axe(page)
 
 
