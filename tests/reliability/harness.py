@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -93,12 +93,10 @@ class PrivateRedis:
 
     def answers(self) -> bool:
         try:
-            return redis.Redis(port=self.port, socket_timeout=1).ping()
+            with redis.Redis(port=self.port, socket_timeout=1) as client:
+                return client.ping()
         except redis.RedisError:
             return False
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=5)
 
 
 @contextlib.contextmanager
@@ -307,10 +305,6 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert match, html[:500]
     return unescape(match.group(1))
-
-
-def absolute(base: str, location: str) -> str:
-    return urljoin(base, location)
 
 
 @dataclass

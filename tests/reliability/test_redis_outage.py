@@ -44,10 +44,8 @@ def one_round(portal: Portal, alice: Browser, *, outage: bool) -> list[Visit]:
     """Each kind of request once; checks every answer against what it must be in (or out of)
     the outage, and returns what was asked."""
     anonymous = portal.browser()
-    checks = []
 
     def check(response, name: str, status: int, text: str = "") -> None:
-        checks.append((name, response.status_code, status))
         assert response.status_code == status, (name, response.status_code, response.text[:800])
         if text:
             assert text in response.text, (name, response.text[:800])
@@ -141,8 +139,7 @@ def test_a_redis_outage_answers_no_500_and_recovers_without_restarts(
     # Nothing was sent while the limit could not be checked: only the request made after.
     assert SupportRequest.objects.count() == requests_before + 1
     statuses = Counter(v.status for v in visits)
-    assert not [v for v in visits + after if v.status >= 500 and v.status != 503]
-    assert not [v for v in after if v.status >= 500]
+    assert 500 not in statuses and not [v for v in after if v.status >= 500]
     print(
         f"\nRedis stopped {outage_seconds:.0f} s: {len(visits)} requests in {rounds} rounds, "
         f"statuses {dict(sorted(statuses.items()))}, {latency(visits)}; /healthz 200 "
