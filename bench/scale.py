@@ -74,8 +74,8 @@ def email_throughput(count: int, env: dict[str, str], *, concurrency: int, log: 
             handed_over = time.perf_counter() - t0
             deadline = time.monotonic() + max(60.0, count / 5)
             while sink.count() < count and time.monotonic() < deadline:
-                if worker.poll() is not None:
-                    raise RuntimeError(f"the worker exited with {worker.returncode}")
+                if processes.exited(worker) is not None:
+                    raise RuntimeError(f"the worker exited ({processes.exited(worker)})")
                 time.sleep(0.05)
             seconds = time.perf_counter() - t0
             worker_peak = processes.peak_rss_kb(worker.pid)

@@ -1,6 +1,11 @@
-"""A minimal SMTP sink on loopback (Python 3.12 has no ``smtpd``): it accepts every message,
-counts it and throws it away. Enough SMTP for Django's backend: greeting, EHLO/HELO, MAIL, RCPT,
-DATA, RSET, NOOP, QUIT."""
+"""A minimal SMTP sink on loopback (Python 3.12 has no ``smtpd``): it accepts every message and
+keeps it in memory. Enough SMTP for Django's backend: greeting, EHLO/HELO, MAIL, RCPT, DATA,
+RSET, NOOP, QUIT.
+
+A message counts as delivered only once the sink has answered its DATA with 250, as a real
+server's acceptance would. :meth:`SmtpSink.hold_next` makes the sink read the next message whole
+and then hold its answer until the client goes away (the reliability tests kill the worker
+there): that message is not delivered."""
 
 from __future__ import annotations
 
@@ -8,13 +13,31 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+
+# How long a held message waits for its client to go away before the sink gives up on it.
+HOLD_LIMIT = 300
 
 
 class SmtpSink:
     def __init__(self) -> None:
         self.port = 0
-        self.messages = 0
+        self._received: list[bytes] = []
         self._lock = threading.Lock()
+        self._hold = False
+        self.holding = threading.Event()  # set while a held message waits for its answer
+
+    def hold_next(self) -> None:
+        """Hold the answer to the next message's DATA (see the module docstring)."""
+        with self._lock:
+            self._hold = True
+        self.holding.clear()
+
+    def _take_hold(self) -> bool:
+        with self._lock:
+            hold, self._hold = self._hold, False
+        return hold
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async def say(line: str) -> None:
@@ -34,12 +57,21 @@ class SmtpSink:
                     await say("250 OK")
                 elif verb == "DATA":
                     await say("354 End data with <CR><LF>.<CR><LF>")
+                    lines = []
                     while True:
                         data = await asyncio.wait_for(reader.readline(), timeout=30)
-                        if not data or data == b".\r\n":
+                        if not data:  # the client went away mid-message: nothing delivered
+                            return
+                        if data == b".\r\n":
                             break
+                        lines.append(data[1:] if data.startswith(b"..") else data)
+                    if self._take_hold():
+                        self.holding.set()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(reader.read(), timeout=HOLD_LIMIT)
+                        return  # never answered: not delivered
                     with self._lock:
-                        self.messages += 1
+                        self._received.append(b"".join(lines))
                     await say("250 OK queued")
                 elif verb == "QUIT":
                     await say("221 Bye")
@@ -52,8 +84,15 @@ class SmtpSink:
             writer.close()
 
     def count(self) -> int:
+        """How many messages were delivered (answered 250)."""
         with self._lock:
-            return self.messages
+            return len(self._received)
+
+    def messages(self) -> list[Message]:
+        """The delivered messages, parsed, in the order they arrived."""
+        with self._lock:
+            received = list(self._received)
+        return [message_from_bytes(raw) for raw in received]
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -17,7 +18,6 @@ logger = logging.getLogger(__name__)
 State = OutboundEmail.State
 MAX_ATTEMPTS = 6
 STALE_QUEUED_AFTER = timedelta(minutes=2)
-STALE_SENDING_AFTER = timedelta(minutes=10)
 REDACTED = "[removed after delivery: it held a single-use link or code]"
 
 
@@ -71,6 +71,14 @@ def _hand_over(task, email_id: int) -> None:
         logger.warning("broker unavailable; email %s stays queued", email_id, exc_info=True)
 
 
+def message_id(email: OutboundEmail) -> str:
+    """The Message-ID every attempt to send this row carries. A worker killed after the SMTP
+    server accepted the message but before the row was marked sent leaves the row to be sent
+    again; with the same Message-ID, the receiving side can recognise the second copy."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "vlsc.invalid"
+    return f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+
+
 def deliver(email_id: int) -> bool:
     """Send one queued email. Returns True if this call sent it, False if it was not (already
     sent, being sent elsewhere, or gone): running it twice sends once. Raises the transport's
@@ -87,6 +95,7 @@ def deliver(email_id: int) -> bool:
             body=email.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[email.to],
+            headers={"Message-ID": message_id(email)},
         ).send()
     except Exception as exc:
         state = State.FAILED if email.attempts >= MAX_ATTEMPTS else State.QUEUED
@@ -105,22 +114,23 @@ def deliver(email_id: int) -> bool:
 
 def requeue_stale_emails() -> int:
     """Hand again to the broker what has waited too long: queued rows not picked up within
-    STALE_QUEUED_AFTER (the broker was down) and rows stuck in sending (a worker died). One
-    conditional statement per kind; safe to run twice or on two machines at once (``deliver``
-    claims each row once)."""
+    STALE_QUEUED_AFTER (the broker was down) and rows stuck in sending for
+    ``OUTBOX_STALE_SENDING_SECONDS`` (a worker died while sending), at most 1,000 a run. One
+    conditional UPDATE; safe to run twice or on two machines at once: both may hand a row over,
+    and ``deliver`` claims it once. ``OUTBOX_STALE_SENDING_SECONDS`` must exceed the longest a
+    send can take, or a slow send would be started a second time."""
     from notifications.tasks import send_email
 
     now = timezone.now()
-    OutboundEmail.objects.filter(
-        state=State.SENDING, queued_at__lt=now - STALE_SENDING_AFTER
-    ).update(state=State.QUEUED)
-    stale = list(
-        OutboundEmail.objects.filter(
-            Q(state=State.QUEUED) & Q(queued_at__lt=now - STALE_QUEUED_AFTER)
-        ).values_list("pk", flat=True)[:1000]
+    dead = Q(state=State.SENDING) & Q(
+        queued_at__lt=now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
     )
-    if stale:
-        OutboundEmail.objects.filter(pk__in=stale, state=State.QUEUED).update(queued_at=now)
+    waiting = Q(state=State.QUEUED) & Q(queued_at__lt=now - STALE_QUEUED_AFTER)
+    stale = list(OutboundEmail.objects.filter(dead | waiting).values_list("pk", flat=True)[:1000])
+    if stale:  # conditional: a row claimed or sent since the read above is left alone
+        OutboundEmail.objects.filter(Q(pk__in=stale) & (dead | waiting)).update(
+            state=State.QUEUED, queued_at=now
+        )
     for email_id in stale:
         _hand_over(send_email, email_id)
     return len(stale)

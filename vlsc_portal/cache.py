@@ -4,7 +4,12 @@ Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every 
 redis-py 8 that costs about 0.3 ms (it rebuilds its response-callback tables), twice what the
 round trip to a local Redis costs. A client is thread-safe over its pool, and Django already keeps
 one cache object per thread, so reusing it changes nothing else. Written by hand: no maintained
-package offers only this (django-redis replaces the whole backend)."""
+package offers only this (django-redis replaces the whole backend).
+
+It also gives the client short socket timeouts unless ``OPTIONS`` sets them: redis-py waits 5 s
+to connect and 5 s for each reply by default, so a Redis that hangs (rather than refusing the
+connection) would hold a web worker that long for every cache call. Callers treat the timeout
+like a refused connection (``vlsc_portal.outages.CACHE_UNAVAILABLE``)."""
 
 from __future__ import annotations
 
@@ -26,7 +31,18 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
 
+# Seconds. A local Redis answers in well under a millisecond, and the largest value the portal
+# caches (a dashboard table of about 130 KB) in a few; the margin covers a loaded machine.
+SOCKET_CONNECT_TIMEOUT = 1.0
+SOCKET_TIMEOUT = 2.0
+
+
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._options = {
+            "socket_connect_timeout": SOCKET_CONNECT_TIMEOUT,
+            "socket_timeout": SOCKET_TIMEOUT,
+            **self._options,
+        }

@@ -22,9 +22,20 @@ def check_database() -> None:
         cursor.fetchone()
 
 
+# Seconds. /healthz answers within about these plus the cache's own timeouts
+# (``vlsc_portal.cache``), whether a dependency refuses connections or hangs.
+BROKER_PROBE_TIMEOUT = 1.0
+
+
 def check_broker() -> None:
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    """One attempt, no retry: kombu would sleep 2 s before retrying a refused connection."""
+    options = {
+        **app.conf.broker_transport_options,
+        "socket_connect_timeout": BROKER_PROBE_TIMEOUT,
+        "socket_timeout": BROKER_PROBE_TIMEOUT,
+    }
+    with app.connection_for_write(transport_options=options) as conn:
+        conn.ensure_connection(max_retries=0, timeout=BROKER_PROBE_TIMEOUT)
 
 
 def check_cache() -> None:
@@ -55,9 +66,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
             healthy = False
         else:
             body[name] = {"state": "up"}
-    try:
-        body["worker_heartbeat"] = cache.get(HEARTBEAT_CACHE_KEY)
-    except Exception:
-        body["worker_heartbeat"] = None
+    body["worker_heartbeat"] = None
+    if body["cache"] == {"state": "up"}:  # a cache that is down would only time out again
+        try:
+            body["worker_heartbeat"] = cache.get(HEARTBEAT_CACHE_KEY)
+        except Exception:
+            logger.warning("heartbeat unreadable", exc_info=True)
     body["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(body, status=200 if healthy else 503)

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "vlsc_portal.middleware.ReferenceIdMiddleware",
+    "vlsc_portal.outages.ServiceUnavailableMiddleware",
     "vlsc_portal.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "vlsc_portal.headers.ContentSecurityPolicyMiddleware",
@@ -168,7 +169,8 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
     CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    # Without socket timeouts kombu waits for ever on a Redis that hangs (a publish, /healthz).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"socket_connect_timeout": 2, "socket_timeout": 5}
 else:
     # File-based so the web process, the worker and beat see one cache (rate limits, heartbeat).
     CACHES = {
@@ -211,13 +213,19 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Database connections the registration expiry spreads a large backlog over (one on SQLite).
 EXPIRY_PARALLELISM = env_int("EXPIRY_PARALLELISM", 2)
+# An email claimed for sending this long ago whose worker died is handed over again (README
+# "Reliability": longer than any send can take, EMAIL_TIMEOUT per SMTP step).
+OUTBOX_STALE_SENDING_SECONDS = env_int("OUTBOX_STALE_SENDING_SECONDS", 600)
 
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "vlsc_portal.tasks.heartbeat",
         "schedule": env_int("CELERY_HEARTBEAT_SECONDS", 30),
     },
-    "requeue-stale-emails": {"task": "notifications.requeue_stale_emails", "schedule": 60},
+    "requeue-stale-emails": {
+        "task": "notifications.requeue_stale_emails",
+        "schedule": env_int("OUTBOX_REQUEUE_SECONDS", 60),
+    },
     "expire-abandoned-conversions": {
         "task": "accounts.tasks.expire_abandoned_conversions",
         "schedule": 300,
@@ -357,7 +365,7 @@ STORAGES = {
 
 # Sessions: signed-in sessions end with the browser or after 8 hours, whichever comes first.
 # Sessions read from the cache, written through to the database (survive a cache flush).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "vlsc_portal.sessions"  # cached_db that falls back to the database
 SESSION_COOKIE_NAME = "vlsc_sessionid"
 CSRF_COOKIE_NAME = "vlsc_csrftoken"
 # The cookie has no Max-Age (it ends with the browser); the 8 hours are counted from sign-in and

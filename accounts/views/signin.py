@@ -16,6 +16,7 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import BusinessEmailForm
 from accounts.models import SignInEvent
 from accounts.services import signin
+from vlsc_portal.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return provider.redirect(
                 request, "login", next_url=next_url or None, login_hint=form.cleaned_data["email"]
             )
-        except Exception:  # the authority is unreachable: say so, do not 500
+        except Exception as exc:  # the authority is unreachable: say so, do not 500
+            if unavailable_dependency(exc):
+                raise  # the portal's own database or cache: the 503 page says so
             logger.exception("could not start the sign-in flow")
             return render(request, "accounts/sign_in_unavailable.html", status=503)
     status = 400 if request.method == "POST" else 200

@@ -80,6 +80,28 @@ def test_a_failed_send_goes_back_to_the_queue_then_fails_for_good(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_every_attempt_at_a_row_carries_the_same_message_id(monkeypatch):
+    """A second send after a worker died mid-send can be recognised by the receiver."""
+    email, other = queue(), queue()
+    tried = []
+
+    def refuse(self, *a, **k):
+        tried.append(self.message()["Message-ID"])
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMessage.send", refuse)
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            services.deliver(email.pk)
+    assert services.deliver(email.pk) is True
+    services.deliver(other.pk)
+    first, second = (m.message()["Message-ID"] for m in mail.outbox)
+    assert tried == [first] == [services.message_id(email)]
+    assert first.endswith("@vlsc.example>")
+    assert second != first
+
+
+@pytest.mark.django_db
 def test_with_the_broker_down_the_row_survives_and_the_beat_requeues_it(
     django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -110,6 +132,26 @@ def test_a_row_stuck_in_sending_is_queued_again():
     services.requeue_stale_emails()
     email.refresh_from_db()
     assert email.state == State.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_row_whose_worker_died_is_handed_over_once_it_is_stale(settings, monkeypatch):
+    settings.OUTBOX_STALE_SENDING_SECONDS = 5
+    handed = []
+    monkeypatch.setattr(tasks.send_email, "delay", handed.append)
+    dead, busy = queue(), queue()
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=dead.pk).update(
+        state=State.SENDING, queued_at=now - timedelta(seconds=6)
+    )
+    OutboundEmail.objects.filter(pk=busy.pk).update(
+        state=State.SENDING, queued_at=now - timedelta(seconds=1)
+    )
+    assert services.requeue_stale_emails() == 1
+    assert handed == [dead.pk]
+    assert OutboundEmail.objects.get(pk=dead.pk).state == State.QUEUED
+    assert OutboundEmail.objects.get(pk=busy.pk).state == State.SENDING
+    assert services.requeue_stale_emails() == 0  # handed over just now: not again
 
 
 @pytest.mark.django_db(transaction=True)
