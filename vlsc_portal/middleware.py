@@ -7,6 +7,8 @@ import logging
 import secrets
 from collections.abc import Callable
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 _current_reference: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -26,13 +28,19 @@ class ReferenceIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.reference_id = new_reference_id()
-        token = _current_reference.set(request.reference_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current_reference.reset(token)
+        # Not reset on the way out: Django logs a 4xx or 5xx answer ("Not Found: /x") after the
+        # middleware chain has returned, and that line must carry the id the page shows. The id
+        # is cleared when the response is closed (``request_finished``, below).
+        _current_reference.set(request.reference_id)
+        response = self.get_response(request)
         response["X-Reference-Id"] = request.reference_id
         return response
+
+
+@receiver(request_finished, dispatch_uid="vlsc_portal.clear_reference_id")
+def _clear_reference_id(**kwargs: object) -> None:
+    """Lines logged between requests (on the same thread) carry no request's id."""
+    _current_reference.set("-")
 
 
 class ReferenceIdLogFilter(logging.Filter):

@@ -25,6 +25,29 @@ def test_it_shows_a_404_page_with_the_reference_id(client):
     assert response["X-Reference-Id"] in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_the_log_line_of_a_404_carries_the_reference_id_the_page_shows(client):
+    import logging
+
+    from vlsc_portal.middleware import ReferenceIdLogFilter
+
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(f"{record.reference_id} {record.getMessage()}")
+
+    handler = Collect()
+    handler.addFilter(ReferenceIdLogFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/no-such-page/")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == [f"{response['X-Reference-Id']} Not Found: /no-such-page/"]
+
+
 @override_settings(DEBUG=False)
 def test_it_shows_a_500_page_not_a_traceback(rf):
     from vlsc_portal.errors import server_error
