@@ -4,6 +4,7 @@ all or nothing, failing closed, saying when to try again (the client address it 
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 
@@ -160,3 +161,15 @@ def test_the_refusal_says_when_to_try_again(clock, wait, sentence):
     assert ratelimits.try_again(retry_at) == sentence
     refusal = ratelimits.RateLimited(retry_at=retry_at, actions=("x",))
     assert refusal.retry_after() == wait
+
+
+def test_the_readme_lists_every_limit_as_configured():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    section = readme.split("\n## Rate limits and budgets\n", 1)[1].split("\n## ", 1)[0]
+    listed = dict(re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", section, re.MULTILINE))
+    portal = {k: v for k, v in settings.ACCOUNT_RATE_LIMITS.items() if k != "login"}  # allauth's
+    assert listed == portal
