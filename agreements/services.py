@@ -31,6 +31,7 @@ from agreements.models import (
 from agreements.roles import KIND_ALLOWS, ROLE_PERMISSIONS
 from notifications.models import OutboundEmail
 from notifications.services import queue_email
+from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 Kind = PermissionGrant.Kind
@@ -488,9 +489,12 @@ def request_access(
     """Record a request for access by agreement number. Whether the number exists is never
     told to the requester: an unknown number is kept as unmatched and nobody is asked. With no
     active administrator on the agreement the request is flagged for support. A pending
-    request for the same number is returned as it is (safe to repeat). Raises
-    InvalidEmailAddress for an ``email`` with no canonical form."""
+    request for the same number is returned as it is (safe to repeat). Every call counts
+    against the requester's ``access_request`` limit, atomically (``vlsc_portal.ratelimits``):
+    past it, raises ``RateLimited`` and records nothing. Raises InvalidEmailAddress for an
+    ``email`` with no canonical form."""
     email = canonical_email(email)
+    ratelimits.consume(ratelimits.Use("access_request", user=requester.pk))
     number = agreement_number.strip().upper()
     agreement = Agreement.objects.filter(number=number).first()
     state = AccessRequest.State.PENDING if agreement else AccessRequest.State.UNMATCHED

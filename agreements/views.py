@@ -1,20 +1,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import verified_emails
 from agreements import selectors, services
 from agreements.forms import AccessRequestForm
 from agreements.roles import KIND_ALLOWS
-
-ACCESS_REQUESTS_PER_HOUR = 5
+from vlsc_portal import ratelimits
 
 
 @login_required
@@ -39,18 +38,6 @@ def agreement_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    """A fixed one-hour window per user in the shared cache (every web process sees it)."""
-    key = f"agreements:access-request:{request.user.pk}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > ACCESS_REQUESTS_PER_HOUR
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_access(request: HttpRequest) -> HttpResponse:
@@ -59,15 +46,18 @@ def request_access(request: HttpRequest) -> HttpResponse:
     emails = verified_emails(user=request.user)
     form = AccessRequestForm(request.POST or None, emails=emails)
     if request.method == "POST" and form.is_valid():
-        if _rate_limited(request):
-            return render(request, "agreements/rate_limited.html", status=429)
-        services.request_access(
-            requester=request.user,
-            email=form.cleaned_data["email"],
-            agreement_number=form.cleaned_data["agreement_number"],
-            kind=form.cleaned_data["kind"],
-            reason=form.cleaned_data["reason"],
-        )
+        try:
+            services.request_access(
+                requester=request.user,
+                email=form.cleaned_data["email"],
+                agreement_number=form.cleaned_data["agreement_number"],
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ratelimits.RateLimited as exc:
+            return ratelimits.refused(
+                request, exc, what=_("You have asked for access several times in a short time.")
+            )
         return redirect("agreements:request_sent")
     status = 400 if request.method == "POST" else 200
     return render(request, "agreements/request_access.html", {"form": form}, status=status)

@@ -14,6 +14,7 @@ from accounts.models import Registration, User
 from accounts.services import registration as registrations
 from notifications.services import queue_email
 from support.models import ANSWER_WITHIN, SupportAction, SupportRequest
+from vlsc_portal import ratelimits
 
 State = SupportRequest.State
 Action = SupportAction.Action
@@ -71,7 +72,9 @@ def open_support_request(
     """Record a request due ``ANSWER_WITHIN`` (24 hours) after now and queue the
     acknowledgement email. The email says only the reference and the due time, never the
     message, so the form cannot be used to send arbitrary text to someone else's address.
-    The caller enforces the rate limit."""
+    The acknowledgement counts against the address's email budget and, for a signed-in
+    ``user``, theirs (``ratelimits.email_budget``): past either, raises ``RateLimited`` and
+    records nothing. The caller enforces the per-client and per-sender limits."""
     now = now or timezone.now()
     for attempt in range(5):
         try:
@@ -89,6 +92,9 @@ def open_support_request(
                     created_at=now,
                     due_at=now + ANSWER_WITHIN,
                     ip_address=ip_address,
+                )
+                ratelimits.consume(
+                    *ratelimits.email_budget(to=support_request.email, user=support_request.user)
                 )
                 queue_email(
                     to=support_request.email,

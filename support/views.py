@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +22,7 @@ from accounts.services import registration as registrations
 from support import selectors, services
 from support.forms import AnswerForm, CloseForm, ContactSupportForm, LookupForm, ReasonForm
 from support.phone import PHONE_CONTACTS
+from vlsc_portal import ratelimits
 
 SESSION_LAST_REQUEST = "support_last_request"
 
@@ -53,7 +54,8 @@ def _person_url(*, user_id: int | None, email: str = "") -> str:
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     """The form, prefilled from the signed-in user and from an error page's ``code`` and
-    ``ref``. Rate-limited per IP and per sender address."""
+    ``ref``. Rate-limited per client address and per sender address, and the acknowledgement
+    counts against the sender address's (and a signed-in user's) email budget."""
     user = request.user if request.user.is_authenticated else None
     initial = {
         "name": user.get_full_name() if user else "",
@@ -67,21 +69,32 @@ def contact(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            if not ratelimit.consume(request, action="support_request", key=data["email"]):
-                return render(
-                    request, "support/rate_limited.html", {"phones": PHONE_CONTACTS}, status=429
+            ip = ratelimits.client_ip(request)
+            try:
+                # One transaction: if the email budget refuses, this request's counts go too.
+                with transaction.atomic():
+                    ratelimits.consume(ratelimits.Use("support_request", ip=ip, key=data["email"]))
+                    support_request = services.open_support_request(
+                        name=data["name"],
+                        email=data["email"],
+                        topic=data["topic"],
+                        message=data["message"],
+                        agreement_number=data["agreement_number"],
+                        error_code=data["error_code"],
+                        error_reference=data["reference_id"],
+                        user=user,
+                        ip_address=ip,
+                    )
+            except ratelimits.RateLimited as exc:
+                return ratelimits.refused(
+                    request,
+                    exc,
+                    what=_(
+                        "You have sent several requests in a short time. We will answer the ones "
+                        "we have; you can also call us."
+                    ),
+                    context={"phones": PHONE_CONTACTS},
                 )
-            support_request = services.open_support_request(
-                name=data["name"],
-                email=data["email"],
-                topic=data["topic"],
-                message=data["message"],
-                agreement_number=data["agreement_number"],
-                error_code=data["error_code"],
-                error_reference=data["reference_id"],
-                user=user,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
-            )
             request.session[SESSION_LAST_REQUEST] = support_request.reference
             return redirect("support:contact_sent")
     return render(
@@ -215,7 +228,9 @@ def _registration_action(
 @support_staff_required
 @require_POST
 def registration_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    """Resend the verification email, under the same rate limit as the person's own resend."""
+    """Resend the verification email, under the same limits as the person's own resend (the
+    service counts them: the registration's resends and the address's and person's email
+    budgets)."""
     registration, form, problem = _registration_action(request, pk, kind="resend")
     if problem is not None:
         return problem
@@ -223,28 +238,26 @@ def registration_resend(request: HttpRequest, pk: int) -> HttpResponse:
     if not registration.is_pending:
         messages.error(request, _("This registration is no longer pending."))
         return back
-    if not ratelimit.consume(
-        request,
-        action="registration_resend",
-        key=f"registration:{registration.pk}:{registration.nonce}",
-    ):
-        messages.error(
-            request,
-            _("The verification email was sent too recently. It can be sent %(limit)s.")
-            % {"limit": settings.REGISTRATION_RESEND_LIMIT_TEXT},
-        )
-        return render(
-            request,
-            "support/registration_action.html",
-            {"registration": registration, "form": form, "kind": "resend", "limited": True},
-            status=429,
-        )
     try:
         services.resend_verification_for(
             registration=registration,
             actor=request.user,
             reason=form.cleaned_data["reason"],
             confirm_url=_confirm_url(request),
+        )
+    except ratelimits.RateLimited as exc:
+        if "registration_resend" in exc.actions:
+            what = _("The verification email was sent too recently. It can be sent %(limit)s.") % {
+                "limit": settings.REGISTRATION_RESEND_LIMIT_TEXT
+            }
+        else:
+            what = str(ratelimits.EMAIL_BUDGET_FULL)
+        return ratelimits.refused(
+            request,
+            exc,
+            what=what,
+            template="support/registration_action.html",
+            context={"registration": registration, "form": form, "kind": "resend", "limited": True},
         )
     except registrations.RegistrationClosed:
         messages.error(request, _("This registration is no longer pending."))

@@ -16,10 +16,10 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 @pytest.fixture(autouse=True)
 def _fresh_portal_cache():
-    """Every test starts from an empty portal cache. Rate-limit counters are keyed by client
-    address, and every test's client is 127.0.0.1: without this, the sign-in attempts of earlier
-    tests in the same minute (or of a previous run: the embedded file cache outlives a run) count
-    against this one, and whether a test passes depends on what ran before it."""
+    """Every test starts from an empty portal cache (sessions, cached fragments): the embedded
+    file cache outlives a run, and whether a test passes must not depend on what ran before it.
+    Rate-limit counters are rows in the database (``vlsc_portal.ratelimits``), which each test's
+    transaction rolls back or its flush empties."""
     from tests.cache_util import clear_portal_cache
 
     clear_portal_cache()

@@ -234,6 +234,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.expire_pending_registrations",
         "schedule": 60,
     },
+    "purge-rate-counters": {"task": "vlsc_portal.tasks.purge_rate_counters", "schedule": 3600},
 }
 
 # Email: SMTP in production; the dev mailbox (a Maildir read by the stand-in) otherwise.
@@ -296,12 +297,21 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    # Portal actions limited through allauth's rate limiter (allauth.core.ratelimit.consume).
+    # The portal's own limits, in allauth's syntax, counted by vlsc_portal.ratelimits (atomic
+    # counters in the database). Per object: a registration's or a conversion's resends (the key).
     "sign_in_start": "30/m/ip",
     "registration_resend": "1/m/key,5/d/key",
     "signup_code_resend": "1/m/key,5/h/key",
     # Contact support: per IP, and per sender address (the key).
     "support_request": "10/h/ip,3/h/key",
+    "access_request": "5/h/user",
+    # Budgets across flows. Every email sent at a person's request (verification and its resend,
+    # signup code and its resend, a restarted conversion's code, support's acknowledgement)
+    # counts per address it goes to, whoever asked, and per user it is sent for, whatever address.
+    "email_to_address": "5/h/key,10/d/key",
+    "email_by_user": "10/h/user,20/d/user",
+    # Signup-code tries per user a day, across conversions (starting again does not reset it).
+    "signup_code_guess": "20/d/user",
 }
 REGISTRATION_RESEND_LIMIT_TEXT = _("once a minute and at most five times a day")
 REGISTRATION_WINDOW_HOURS = 48

@@ -30,6 +30,7 @@ from accounts.models import Conversion, OrganisationCountry, SignupCode, User
 from accounts.services.signin import proven_address, sign_in_address
 from accounts.signals import address_verified
 from notifications.services import queue_email
+from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 State = Conversion.State
@@ -123,7 +124,10 @@ def start_conversion(
     """Step 1: record name and work address, email a signup code. Starting again replaces an
     earlier unfinished conversion of the same user. Raises ConsumerDomain, AddressOwned,
     ConversionInProgress (another person's conversion holds the address), InvalidEmailAddress
-    (no canonical form: ``vlsc_portal.addresses``)."""
+    (no canonical form: ``vlsc_portal.addresses``), and ``ratelimits.RateLimited`` (nothing
+    changed) when the code's email would exceed the address's or the user's email budget:
+    starting again is limited by those budgets, and the tries by the user's daily budget of
+    guesses, which a new conversion does not reset."""
     address = canonical_email(work_email)
     domain = address.rpartition("@")[2]
     if domain in settings.CONSUMER_EMAIL_DOMAINS:
@@ -152,11 +156,23 @@ def start_conversion(
     return conversion
 
 
-def send_code(conversion: Conversion) -> SignupCode:
-    """Make a new code (earlier ones stop working) and queue its email. The caller enforces
-    the resend rate limit."""
+def resend_key(conversion: Conversion) -> str:
+    """The key of a conversion's own resend limit (``signup_code_resend``)."""
+    return f"conversion:{conversion.pk}:{conversion.created_at.timestamp()}"
+
+
+@transaction.atomic
+def send_code(conversion: Conversion, *, resend: bool = False) -> SignupCode:
+    """Make a new code (earlier ones stop working) and queue its email, counted against the
+    address's and the user's email budgets and, for a resend, the conversion's own resend limit
+    (all or nothing). Raises ConversionClosed, and ``ratelimits.RateLimited`` with nothing
+    changed."""
     if conversion.state != State.STARTED:
         raise ConversionClosed()
+    uses = ratelimits.email_budget(to=conversion.work_email, user=conversion.user)
+    if resend:
+        uses.insert(0, ratelimits.Use("signup_code_resend", key=resend_key(conversion)))
+    ratelimits.consume(*uses)
     now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     SignupCode.objects.filter(conversion=conversion, used_at__isnull=True).update(used_at=now)
@@ -184,8 +200,10 @@ def send_code(conversion: Conversion) -> SignupCode:
 
 def verify_code(*, conversion: Conversion, code: str) -> Conversion:
     """Step 2. Raises WrongCode (with attempts left), TooManyAttempts, CodeExpired,
-    ConversionClosed. A code works once; each try is counted before it is compared, with a
-    conditional update, so parallel tries cannot exceed the limit."""
+    ConversionClosed, and ``ratelimits.RateLimited`` past the user's daily budget of tries
+    (``signup_code_guess``, across conversions). A code works once; each try is counted, against
+    the code's attempts and the daily budget, before it is compared, with a conditional update
+    and an atomic counter, so parallel tries cannot exceed either."""
     code = (code or "").strip().replace(" ", "")[:20]
     now = timezone.now()
     conversion.refresh_from_db()
@@ -195,11 +213,13 @@ def verify_code(*, conversion: Conversion, code: str) -> Conversion:
     if current is None or current.expires_at <= now:
         raise CodeExpired()
     limit = settings.SIGNUP_CODE_ATTEMPTS
-    counted = SignupCode.objects.filter(
-        pk=current.pk, used_at__isnull=True, attempts__lt=limit
-    ).update(attempts=F("attempts") + 1)
-    if not counted:
-        raise TooManyAttempts()
+    with transaction.atomic():  # a try the code refuses does not use the daily budget
+        ratelimits.consume(ratelimits.Use("signup_code_guess", user=conversion.user_id))
+        counted = SignupCode.objects.filter(
+            pk=current.pk, used_at__isnull=True, attempts__lt=limit
+        ).update(attempts=F("attempts") + 1)
+        if not counted:
+            raise TooManyAttempts()
     if not constant_time_compare(current.code_hash, _code_hash(conversion.pk, code)):
         left = limit - current.attempts - 1
         if left <= 0:

@@ -27,6 +27,7 @@ from accounts.models import Registration, User
 from accounts.selectors import proven_sign_in_address
 from accounts.signals import address_verified
 from notifications.services import queue_email
+from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 State = Registration.State
@@ -158,7 +159,8 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     registration of the address is pending (one pending registration per address, so a mailbox
     owner is never asked to pick between two), ``InvalidEmailAddress`` (a ValidationError) for
     an address with no canonical form (``vlsc_portal.addresses``); every comparison is on that
-    form.
+    form. Raises ``ratelimits.RateLimited``, creating nothing, when the email would exceed the
+    address's or the user's email budget (``ratelimits.email_budget``).
     """
     address = canonical_email(invitation_address)
     now = timezone.now()
@@ -206,7 +208,17 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     return registration
 
 
-def _send_verification(registration: Registration, *, confirm_url: str) -> None:
+def _send_verification(
+    registration: Registration, *, confirm_url: str, resend: bool = False
+) -> None:
+    """Queue the verification email, counted against the address's and the user's email budgets
+    and, for a resend, the registration's own resend limit (all or nothing). Raises
+    ``ratelimits.RateLimited``; call inside the transaction that records the send, so a refusal
+    undoes it."""
+    uses = ratelimits.email_budget(to=registration.invitation_address, user=registration.user)
+    if resend:
+        uses.insert(0, ratelimits.Use("registration_resend", key=resend_key(registration)))
+    ratelimits.consume(*uses)
     link = f"{confirm_url}{make_token(registration)}/"
     body = render_to_string(
         "accounts/email/verification.txt",
@@ -225,9 +237,16 @@ def _send_verification(registration: Registration, *, confirm_url: str) -> None:
     registration.verification_email = email
 
 
+def resend_key(registration: Registration) -> str:
+    """The key of a registration's own resend limit (``registration_resend``)."""
+    return f"registration:{registration.pk}:{registration.nonce}"
+
+
 def resend_verification(*, registration: Registration, confirm_url: str) -> Registration:
-    """Send the verification email again (the caller enforces the rate limit). The earlier
-    links keep working until the registration ends. Raises RegistrationClosed."""
+    """Send the verification email again, whoever asks (the person, or support for them). The
+    earlier links keep working until the registration ends. Raises RegistrationClosed, and
+    ``ratelimits.RateLimited`` (nothing sent, nothing counted) past the registration's resend
+    limit or the address's or user's email budget."""
     with transaction.atomic():
         updated = Registration.objects.filter(
             pk=registration.pk, state=State.PENDING, expires_at__gt=timezone.now()
@@ -235,7 +254,7 @@ def resend_verification(*, registration: Registration, confirm_url: str) -> Regi
         if not updated:
             raise RegistrationClosed(registration)
         registration.refresh_from_db()
-        _send_verification(registration, confirm_url=confirm_url)
+        _send_verification(registration, confirm_url=confirm_url, resend=True)
     return registration
 
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.models import SignInEvent, User
+from vlsc_portal import ratelimits
 from vlsc_portal.addresses import InvalidEmailAddress, canonical_email
 
 _AADSTS = re.compile(r"^\s*(AADSTS\d{1,9})\b")
@@ -112,9 +113,10 @@ def record_sign_in_event(
     detail: str = "",
 ) -> SignInEvent:
     """Write one :class:`SignInEvent` under the request's reference id. Never raises for long
-    or odd input: every text is cut to its column."""
+    or odd input: every text is cut to its column. The IP is the client's as the rate limits see
+    it (behind the proxy, the address it reports: ``ratelimits.client_ip``)."""
     claims = claims or {}
-    forwarded = request.META.get("REMOTE_ADDR") or None
+    forwarded = ratelimits.client_ip(request)
     return SignInEvent.objects.create(
         reference_id=request.reference_id,
         outcome=outcome,

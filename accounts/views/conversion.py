@@ -4,7 +4,6 @@ callback; nobody is signed in until the work account signs in at the end."""
 
 from __future__ import annotations
 
-from allauth.core import ratelimit
 from allauth.socialaccount.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +16,7 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import ConversionStartForm, CountryForm, SignupCodeForm
 from accounts.models import Conversion, User
 from accounts.services import conversion as conversions
+from vlsc_portal import ratelimits
 
 SESSION_CONTEXT = "conversion"
 SESSION_ID = "conversion_id"
@@ -78,6 +78,8 @@ def start(request: HttpRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     work_email=form.cleaned_data["work_email"],
                 )
+            except ratelimits.RateLimited as exc:
+                return ratelimits.refused(request, exc, what=ratelimits.EMAIL_BUDGET_FULL)
             except conversions.ConsumerDomain:
                 form.add_error(
                     "work_email",
@@ -128,6 +130,13 @@ def code(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 conversions.verify_code(conversion=conversion, code=form.cleaned_data["code"])
+            except ratelimits.RateLimited as exc:
+                return _code_page(
+                    request,
+                    conversion,
+                    refusal=exc,
+                    what=_("You have tried too many codes today."),
+                )
             except conversions.WrongCode as exc:
                 form.add_error(
                     "code",
@@ -147,18 +156,31 @@ def code(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("accounts:convert_country")
             form._describe_fields()
+    return _code_page(request, conversion, form=form, status=status)
+
+
+def _code_page(
+    request: HttpRequest,
+    conversion: Conversion,
+    *,
+    form: SignupCodeForm | None = None,
+    status: int = 200,
+    refusal: ratelimits.RateLimited | None = None,
+    what: str = "",
+) -> HttpResponse:
+    """The code step; with ``refusal``, the 429 that says ``what`` and when to try again."""
     latest = conversion.codes.first()
-    return render(
-        request,
-        "accounts/convert_code.html",
-        {
-            "form": form,
-            "conversion": conversion,
-            "code_expires_at": latest.expires_at if latest else None,
-            "resend_limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT,
-        },
-        status=status,
-    )
+    context = {
+        "form": form or SignupCodeForm(),
+        "conversion": conversion,
+        "code_expires_at": latest.expires_at if latest else None,
+        "resend_limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT,
+    }
+    if refusal is not None:
+        return ratelimits.refused(
+            request, refusal, what=what, template="accounts/convert_code.html", context=context
+        )
+    return render(request, "accounts/convert_code.html", context, status=status)
 
 
 @require_POST
@@ -166,25 +188,16 @@ def resend_code(request: HttpRequest) -> HttpResponse:
     conversion = _current(request, Conversion.State.STARTED)
     if not isinstance(conversion, Conversion):
         return conversion
-    key = f"conversion:{conversion.pk}:{conversion.created_at.timestamp()}"
-    if not ratelimit.consume(request, action="signup_code_resend", key=key):
-        messages.error(
-            request,
-            _("You have asked for codes too often. You can ask %(limit)s.")
-            % {"limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT},
-        )
-        return render(
-            request,
-            "accounts/convert_code.html",
-            {
-                "form": SignupCodeForm(),
-                "conversion": conversion,
-                "code_expires_at": conversion.codes.first().expires_at,
-                "resend_limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT,
-            },
-            status=429,
-        )
-    conversions.send_code(conversion)
+    try:
+        conversions.send_code(conversion, resend=True)
+    except ratelimits.RateLimited as exc:
+        if "signup_code_resend" in exc.actions:
+            what = _("You have asked for codes too often. You can ask %(limit)s.") % {
+                "limit": settings.SIGNUP_CODE_RESEND_LIMIT_TEXT
+            }
+        else:
+            what = str(ratelimits.EMAIL_BUDGET_FULL)
+        return _code_page(request, conversion, refusal=exc, what=what)
     messages.success(request, _("We sent a new signup code. Earlier codes no longer work."))
     return redirect("accounts:convert_code")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +22,7 @@ from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from agreements import access_version
 from agreements import selectors as agreement_selectors
+from vlsc_portal import ratelimits
 
 
 def _confirm_url(request: HttpRequest) -> str:
@@ -72,6 +72,8 @@ def register(request: HttpRequest) -> HttpResponse:
                     invitation_address=form.cleaned_data["email"],
                     confirm_url=_confirm_url(request),
                 )
+            except ratelimits.RateLimited as exc:
+                return ratelimits.refused(request, exc, what=ratelimits.EMAIL_BUDGET_FULL)
             except registrations.RegistrationPending as exc:
                 return render(
                     request,
@@ -109,21 +111,37 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/register.html", {"form": form}, status=status)
 
 
-def _status_page(request: HttpRequest, status: int = 200) -> HttpResponse:
+def resend_refused_text(refusal: ratelimits.RateLimited) -> str:
+    """What limited a resend of the verification email: its own limit, or the email budgets."""
+    if "registration_resend" in refusal.actions:
+        return _("The verification email was sent too recently. It can be sent %(limit)s.") % {
+            "limit": settings.REGISTRATION_RESEND_LIMIT_TEXT
+        }
+    return str(ratelimits.EMAIL_BUDGET_FULL)
+
+
+def _status_page(
+    request: HttpRequest, refusal: ratelimits.RateLimited | None = None
+) -> HttpResponse:
+    """The registration's status; with ``refusal``, the 429 that says when to resend."""
     registration = registrations.latest_registration(user=request.user)
     if registration is None:
         return redirect("accounts:register")
-    return render(
-        request,
-        "accounts/registration_status.html",
-        {
-            "registration": registration,
-            "masked_destination": mask_email(registration.invitation_address),
-            "email": registration.verification_email,
-            "resend_limit": settings.REGISTRATION_RESEND_LIMIT_TEXT,
-        },
-        status=status,
-    )
+    context = {
+        "registration": registration,
+        "masked_destination": mask_email(registration.invitation_address),
+        "email": registration.verification_email,
+        "resend_limit": settings.REGISTRATION_RESEND_LIMIT_TEXT,
+    }
+    if refusal is not None:
+        return ratelimits.refused(
+            request,
+            refusal,
+            what=resend_refused_text(refusal),
+            template="accounts/registration_status.html",
+            context=context,
+        )
+    return render(request, "accounts/registration_status.html", context)
 
 
 @login_required
@@ -140,17 +158,10 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     if pending is None:
         messages.error(request, _("There is no pending registration to resend."))
         return redirect("accounts:registration_status")
-    if not ratelimit.consume(
-        request, action="registration_resend", key=f"registration:{pending.pk}:{pending.nonce}"
-    ):
-        messages.error(
-            request,
-            _("You have asked for the email too often. You can ask %(limit)s.")
-            % {"limit": settings.REGISTRATION_RESEND_LIMIT_TEXT},
-        )
-        return _status_page(request, status=429)
     try:
         registrations.resend_verification(registration=pending, confirm_url=_confirm_url(request))
+    except ratelimits.RateLimited as exc:
+        return _status_page(request, refusal=exc)
     except registrations.RegistrationClosed:
         messages.error(request, _("This registration is no longer pending."))
     else:

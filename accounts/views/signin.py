@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import logging
 
-from allauth.core import ratelimit
 from allauth.socialaccount.adapter import get_adapter
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.entra import client
@@ -16,6 +16,7 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import BusinessEmailForm
 from accounts.models import SignInEvent
 from accounts.services import signin
+from vlsc_portal import ratelimits
 from vlsc_portal.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
@@ -26,12 +27,26 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/landing.html")
 
 
+def start_limit(request: HttpRequest) -> HttpResponse | None:
+    """Count a start of a sign-in at the identity provider from this client address
+    (``sign_in_start``); the 429 page if there were too many."""
+    try:
+        ratelimits.consume(ratelimits.Use("sign_in_start", ip=ratelimits.client_ip(request)))
+    except ratelimits.RateLimited as exc:
+        return ratelimits.refused(
+            request,
+            exc,
+            what=_("To protect accounts, the portal limits how often signing in can be started."),
+        )
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The email step: the address becomes MSAL's ``login_hint``."""
     form = BusinessEmailForm(request.POST or None, initial={"email": request.GET.get("email", "")})
-    if request.method == "POST" and not ratelimit.consume(request, action="sign_in_start"):
-        return render(request, "429.html", status=429)
+    if request.method == "POST" and (refused := start_limit(request)) is not None:
+        return refused
     if request.method == "POST" and form.is_valid():
         next_url = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):

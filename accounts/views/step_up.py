@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from allauth.core import ratelimit
 from allauth.socialaccount.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.services import step_up
+from accounts.views.signin import start_limit
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ def sign_in_again(request: HttpRequest, token: str) -> HttpResponse:
             "accounts/step_up.html",
             {"form_path": path, "minutes": step_up.MAX_AGE_SECONDS // 60},
         )
-    if not ratelimit.consume(request, action="sign_in_start"):
-        return render(request, "429.html", status=429)
+    if (refused := start_limit(request)) is not None:
+        return refused
     provider = get_adapter().get_provider(request, PROVIDER_ID)
     try:
         return provider.redirect(

@@ -3,6 +3,7 @@ the portal side, ``requests`` on the stand-in's pages)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -466,3 +467,8 @@ def test_starting_sign_in_too_often_is_rate_limited(client, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "sign_in_start": "2/m/ip"}
     statuses = [client.post("/sign-in/", {"email": "bad"}).status_code for _ in range(3)]
     assert statuses == [400, 400, 429]
+    refused = client.post("/sign-in/", {"email": "bad"})
+    assert re.search(
+        r"Try again after \d\d:\d\d UTC \(in about 1 minute\)", refused.content.decode()
+    )
+    assert 1 <= int(refused["Retry-After"]) <= 60

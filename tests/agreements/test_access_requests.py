@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import threading
+
 import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+from django.test import Client
 
 from agreements import services
 from agreements.models import AccessRequest, AuditEvent, PermissionGrant
-from agreements.views import ACCESS_REQUESTS_PER_HOUR
 from notifications.models import OutboundEmail
 from tests.agreements.conftest import make_user
 
@@ -50,11 +56,88 @@ def test_the_answer_is_the_same_whether_or_not_the_number_exists(
 
 
 def test_it_is_rate_limited(client, requester):
-    for i in range(ACCESS_REQUESTS_PER_HOUR):
+    from vlsc_portal import ratelimits
+
+    (per_hour,) = ratelimits.rates("access_request")
+    assert (per_hour.amount, per_hour.duration, per_hour.per) == (5, 3600, "user")
+    for i in range(per_hour.amount):
         assert ask(client, f"Z{i:07d}").status_code == 302
     response = ask(client, "Z7654321")
     assert response.status_code == 429
-    assert "Too many requests" in response.content.decode()
+    page = response.content.decode()
+    assert "Too many requests" in page
+    assert re.search(r"Try again after \d\d:\d\d UTC \(in about (60|59) minutes\)", page)
+    assert 3590 <= int(response["Retry-After"]) <= 3600
+    assert AccessRequest.objects.count() == per_hour.amount
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twelve_parallel_requests_let_exactly_five_through_the_service():
+    """Each thread has its own database connection; they are released at once."""
+    from vlsc_portal import ratelimits
+
+    user = make_user("harry@woodgrove.com")
+    barrier = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def request_access(i: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            services.request_access(
+                requester=user,
+                email="harry@woodgrove.com",
+                agreement_number=f"Z{i:07d}",
+                kind=Kind.DOWNLOADS,
+            )
+            outcomes.append("accepted")
+        except ratelimits.RateLimited:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request_access, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["accepted"] * 5 + ["refused"] * 7
+    assert AccessRequest.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twelve_parallel_requests_to_the_live_server_let_exactly_five_through(live_server):
+    """The attack as it was made: twelve browsers of one user posting at once."""
+    user = make_user("harry@woodgrove.com")
+    signed_in = Client()
+    signed_in.force_login(user)
+    session_cookie = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+    csrf_secret = "a" * 32  # any secret works when cookie and field agree
+    url = f"{live_server.url}/agreements/request-access/"
+    barrier = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def post(i: int) -> None:
+        with requests.Session() as browser:
+            browser.trust_env = False
+            browser.cookies.set(settings.SESSION_COOKIE_NAME, session_cookie)
+            browser.cookies.set(settings.CSRF_COOKIE_NAME, csrf_secret)
+            data = {
+                "csrfmiddlewaretoken": csrf_secret,
+                "agreement_number": f"Z{i:07d}",
+                "kind": Kind.DOWNLOADS,
+                "email": "harry@woodgrove.com",
+            }
+            barrier.wait(timeout=60)
+            response = browser.post(url, data=data, allow_redirects=False, timeout=120)
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert sorted(statuses) == [302] * 5 + [429] * 7
+    assert AccessRequest.objects.count() == 5
 
 
 @pytest.mark.parametrize(

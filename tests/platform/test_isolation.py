@@ -1,4 +1,5 @@
-"""Tests do not share rate-limit state: each starts from an empty portal cache (tests/conftest.py).
+"""Tests do not share rate-limit state: the counters are database rows, which each test's
+transaction rolls back (``vlsc_portal.ratelimits``).
 
 Every test client and browser comes from 127.0.0.1, so a limit used up by one test would refuse
 the next test's first attempt if counters outlived a test. The pair below runs in this order (the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -81,7 +82,12 @@ def test_it_refuses_out_of_bounds_input_with_400(client, field, value):
 def test_it_limits_requests_per_address(client):
     for _ in range(3):
         assert client.post("/support/contact/", VALID).status_code == 302
-    assert client.post("/support/contact/", VALID).status_code == 429
+    refused = client.post("/support/contact/", VALID)
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert re.search(r"Try again after \d\d:\d\d UTC \(in about (60|59) minutes\)", page)
+    assert 3590 <= int(refused["Retry-After"]) <= 3600
+    assert "Support by phone" in page  # the other way to reach us
     assert (
         client.post("/support/contact/", {**VALID, "email": "ann@fabrikam.com"}).status_code == 302
     )
