@@ -170,7 +170,13 @@ if REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
     CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL
     # Without socket timeouts kombu waits for ever on a Redis that hangs (a publish, /healthz).
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    # max_retries: a publish from a web request tries the connection twice, then gives up (the
+    # outbox row waits for beat); the worker reconnects by its own broker_connection_retry.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "max_retries": 1,
+    }
 else:
     # File-based so the web process, the worker and beat see one cache (rate limits, heartbeat).
     CACHES = {
@@ -208,6 +214,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A publish that fails is not retried while a request waits: every task the portal queues from a
+# request is an outbox email whose row waits and is handed over again by beat
+# (notifications.requeue_stale_emails), so nothing is lost by failing at once.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

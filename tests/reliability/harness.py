@@ -292,7 +292,11 @@ class Browser:
 def latency(visits: list[Visit]) -> str:
     """The median and slowest answer, for the figures the tests print."""
     seconds = sorted(v.seconds for v in visits)
-    return f"median {statistics.median(seconds) * 1000:.0f} ms, slowest {seconds[-1] * 1000:.0f} ms"
+    slowest = max(visits, key=lambda v: v.seconds)
+    return (
+        f"median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"slowest {slowest.seconds * 1000:.0f} ms ({slowest.name}, {slowest.status})"
+    )
 
 
 def by_page(visits: list[Visit]) -> str:
