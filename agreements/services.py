@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,7 +37,8 @@ from vlsc_portal.addresses import canonical_email
 Kind = PermissionGrant.Kind
 Action = AuditEvent.Action
 ADMINISTRATORS_GROUP = "VLSC administrators"
-# What the group may do in the admin; the querysets restrict it to administered agreements.
+# What the group may do in the admin; the querysets restrict it to administered agreements. The
+# group and these permissions are made by migration 0005 (a test keeps the two equal).
 ADMINISTRATOR_MODEL_PERMISSIONS = [
     ("agreements", "view_agreement"),
     ("agreements", "view_agreementcontact"),
@@ -428,17 +429,8 @@ def permission_revoke(
 
 
 def administrators_group() -> Group:
-    group, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
-    wanted = set(ADMINISTRATOR_MODEL_PERMISSIONS)
-    have = set(group.permissions.values_list("content_type__app_label", "codename"))
-    if have != wanted:
-        perms = [
-            p
-            for p in Permission.objects.filter(content_type__app_label="agreements")
-            if (p.content_type.app_label, p.codename) in wanted
-        ]
-        group.permissions.set(perms)
-    return group
+    """The group made, with ``ADMINISTRATOR_MODEL_PERMISSIONS``, by migration 0005."""
+    return Group.objects.get(name=ADMINISTRATORS_GROUP)
 
 
 def sync_staff_access(*, user: User) -> bool:
