@@ -3,19 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Conversion, OrganisationCountry, Registration, SignInEvent, User
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records kept for support and audit: visible, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from vlsc_portal.admin import ReadOnlyAdminMixin
 
 
 @admin.register(User)
@@ -35,7 +23,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(SignInEvent)
-class SignInEventAdmin(ReadOnlyAdmin):
+class SignInEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "reference_id", "outcome", "error_code", "address"]
     list_filter = ["outcome", "error_code"]
     search_fields = ["reference_id", "address"]
@@ -43,7 +31,7 @@ class SignInEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ReadOnlyAdmin):
+class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "invitation_address", "state", "expires_at"]
     list_filter = ["state"]
     search_fields = ["invitation_address", "user__email"]
@@ -51,13 +39,13 @@ class RegistrationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Conversion)
-class ConversionAdmin(ReadOnlyAdmin):
+class ConversionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "personal_address", "work_email", "state", "completed_at"]
     list_filter = ["state"]
     search_fields = ["personal_address", "work_email"]
 
 
 @admin.register(OrganisationCountry)
-class OrganisationCountryAdmin(ReadOnlyAdmin):
+class OrganisationCountryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "country", "confirmed_at"]
     list_select_related = ["user"]

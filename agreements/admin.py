@@ -27,6 +27,7 @@ from agreements.models import (
     PermissionGrant,
 )
 from vlsc_portal.addresses import InvalidEmailAddress
+from vlsc_portal.admin import ReadOnlyAdminMixin
 
 
 def _administered(request: HttpRequest):
@@ -499,7 +500,7 @@ class AccessRequestAdmin(StepUpAdminMixin, ScopedToAgreementAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ScopedToAgreementAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, ScopedToAgreementAdmin):
     """Audit records: read-only."""
 
     list_display = ["at", "action", "agreement_number", "subject_email", "actor_email"]
@@ -509,12 +510,3 @@ class AuditEventAdmin(ScopedToAgreementAdmin):
 
     def scoped_queryset(self, request):
         return selectors.audit_events_visible_to(user=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

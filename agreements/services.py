@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,14 +30,15 @@ from agreements.models import (
 )
 from agreements.roles import KIND_ALLOWS, ROLE_PERMISSIONS
 from notifications.models import OutboundEmail
-from notifications.services import queue_email
+from notifications.services import queue_email, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 Kind = PermissionGrant.Kind
 Action = AuditEvent.Action
 ADMINISTRATORS_GROUP = "VLSC administrators"
-# What the group may do in the admin; the querysets restrict it to administered agreements.
+# What the group may do in the admin; the querysets restrict it to administered agreements. The
+# group and these permissions are made by migration 0005 (a test keeps the two equal).
 ADMINISTRATOR_MODEL_PERMISSIONS = [
     ("agreements", "view_agreement"),
     ("agreements", "view_agreementcontact"),
@@ -135,29 +136,13 @@ def require_recent_sign_in(*, actor: User | None, step_up_at: datetime | None) -
 # --- welcome emails and invitations -------------------------------------------------------
 
 
-def _welcome_body(*, agreement: Agreement, access: str, kinds: list[str]) -> str:
-    lines = [
-        _("Hello,"),
-        "",
-        _(
-            "You now have access to volume-licensing agreement %(number)s (%(customer)s) in the "
-            "Volume Licensing Service Center, as %(access)s."
-        )
-        % {"number": agreement.number, "customer": agreement.customer, "access": access},
-        "",
-        _("With it you may:"),
-        *[f"  - {KIND_ALLOWS[k]}" for k in kinds],
-        "",
-        _(
-            "To use it, register: go to %(url)s, choose “Sign in with your Work Account” and sign "
-            "in with your business (work) account. When asked for the business email address "
-            "where you received the invitation to register, enter this address."
-        )
-        % {"url": portal_url()},
-        "",
-        _("If you did not expect this email, you can ignore it."),
-    ]
-    return "\n".join(str(line) for line in lines)
+def _welcome_context(*, agreement: Agreement, access: str, kinds: list[str]) -> dict[str, object]:
+    return {
+        "agreement": agreement,
+        "access": access,
+        "allows": [KIND_ALLOWS[k] for k in kinds],
+        "portal_url": portal_url(),
+    }
 
 
 def send_welcome(
@@ -171,11 +156,14 @@ def send_welcome(
     key = _key("welcome", agreement.pk, email, change_key)
     if OutboundEmail.objects.filter(dedupe_key=key).exists():
         return False
+    subject, body = render_email(
+        "agreements/email/welcome",
+        _welcome_context(agreement=agreement, access=access, kinds=kinds),
+    )
     queue_email(
         to=email,
-        subject=_("You have been given access to agreement %(number)s in the VLSC")
-        % {"number": agreement.number},
-        body=_welcome_body(agreement=agreement, access=access, kinds=kinds),
+        subject=subject,
+        body=body,
         kind="agreement_welcome",
         dedupe_key=key,
     )
@@ -205,15 +193,18 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
     )
     row = rows.get(agreement.pk)
     kinds = row.kinds if row else []
-    queue_email(
-        to=invitation.email,
-        subject=_("Reminder: you have access to agreement %(number)s in the VLSC")
-        % {"number": agreement.number},
-        body=_welcome_body(
+    subject, body = render_email(
+        "agreements/email/welcome_reminder",
+        _welcome_context(
             agreement=agreement,
             access=", ".join(row.role_labels + row.kind_labels) if row else "",
             kinds=kinds,
         ),
+    )
+    queue_email(
+        to=invitation.email,
+        subject=subject,
+        body=body,
         kind="agreement_welcome",
         dedupe_key=_key("resend", invitation.pk, invitation.times_sent),
     )
@@ -438,17 +429,8 @@ def permission_revoke(
 
 
 def administrators_group() -> Group:
-    group, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
-    wanted = set(ADMINISTRATOR_MODEL_PERMISSIONS)
-    have = set(group.permissions.values_list("content_type__app_label", "codename"))
-    if have != wanted:
-        perms = [
-            p
-            for p in Permission.objects.filter(content_type__app_label="agreements")
-            if (p.content_type.app_label, p.codename) in wanted
-        ]
-        group.permissions.set(perms)
-    return group
+    """The group made, with ``ADMINISTRATOR_MODEL_PERMISSIONS``, by migration 0005."""
+    return Group.objects.get(name=ADMINISTRATORS_GROUP)
 
 
 def sync_staff_access(*, user: User) -> bool:
@@ -586,26 +568,20 @@ def access_request_decide(
                 actor=actor,
                 step_up_at=step_up_at,
             )
-        values = {"number": decided.agreement_number, "kind": Kind(decided.kind).label}
-        if accept:
-            subject = _("Your request for access to agreement %(number)s was accepted") % values
-            lines = [
-                _("Your request for the %(kind)s permission on agreement %(number)s was accepted.")
-                % values
-            ]
-        else:
-            subject = _("Your request for access to agreement %(number)s was declined") % values
-            lines = [
-                _("Your request for the %(kind)s permission on agreement %(number)s was declined.")
-                % values
-            ]
-        if message:
-            lines += ["", _("The administrator's message:"), message]
-        lines += ["", _("Sign in to the portal: %(url)s") % {"url": portal_url()}]
+        subject, body = render_email(
+            "agreements/email/access_decision",
+            {
+                "accepted": accept,
+                "number": decided.agreement_number,
+                "kind": Kind(decided.kind).label,
+                "message": message,
+                "portal_url": portal_url(),
+            },
+        )
         queue_email(
             to=decided.email,
             subject=subject,
-            body="\n".join(str(line) for line in lines),
+            body=body,
             kind="access_request_decision",
             user=decided.requester,
             dedupe_key=_key("access-decision", decided.pk),

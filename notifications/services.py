@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import OutboundEmail
@@ -19,6 +20,17 @@ State = OutboundEmail.State
 MAX_ATTEMPTS = 6
 STALE_QUEUED_AFTER = timedelta(minutes=2)
 REDACTED = "[removed after delivery: it held a single-use link or code]"
+
+
+def render_email(name: str, context: dict[str, object]) -> tuple[str, str]:
+    """Build an email from ``<name>_subject.txt`` and ``<name>_body.txt`` (``name`` such as
+    ``"support/email/answer"``, found under ``<app>/templates/``), the one way the portal builds
+    its emails. Returns ``(subject, body)``: the subject on one line (whitespace and line breaks
+    in the template collapse to single spaces), the body with exactly one trailing newline. Both
+    templates are plain text: load ``i18n`` and wrap the text in ``{% autoescape off %}``."""
+    subject = " ".join(render_to_string(f"{name}_subject.txt", context).split())
+    body = render_to_string(f"{name}_body.txt", context).rstrip() + "\n"
+    return subject, body
 
 
 def queue_email(

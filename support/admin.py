@@ -9,18 +9,10 @@ from django.http import HttpRequest
 
 from support import selectors
 from support.models import SupportAction, SupportRequest
+from vlsc_portal.admin import ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
+class SupportStaffAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return selectors.is_support_staff(user=request.user)
 
@@ -29,7 +21,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(ReadOnlyAdmin):
+class SupportRequestAdmin(SupportStaffAdmin):
     list_display = ["reference", "state", "due_at", "topic", "email", "assigned_to", "created_at"]
     list_filter = ["state", "topic"]
     search_fields = ["reference", "email", "error_reference", "agreement_number"]
@@ -41,7 +33,7 @@ class SupportRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SupportAction)
-class SupportActionAdmin(ReadOnlyAdmin):
+class SupportActionAdmin(SupportStaffAdmin):
     list_display = ["at", "action", "actor_email", "subject_email", "reason"]
     list_filter = ["action"]
     search_fields = ["actor_email", "subject_email", "reason"]

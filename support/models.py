@@ -85,6 +85,8 @@ class SupportRequest(models.Model):
         ordering = ["due_at"]
         verbose_name = _("support request")
         verbose_name_plural = _("support requests")
+        # Held by the "Support staff" group (made by migration 0004), and by superusers.
+        permissions = [("use_support_console", _("Can use the support pages"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(due_at__gt=F("created_at")), name="support_request_due_after_made"

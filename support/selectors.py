@@ -27,7 +27,8 @@ from support.models import SupportAction, SupportRequest
 from vlsc_portal.addresses import InvalidEmailAddress, canonical_email
 from vlsc_portal.choices import choice_label
 
-SUPPORT_GROUP = "Support staff"
+SUPPORT_GROUP = "Support staff"  # made by migration 0004 and holds SUPPORT_PERMISSION
+SUPPORT_PERMISSION = "support.use_support_console"
 PAGE_SIZE = 25
 MAX_QUERY_LENGTH = 254
 REQUEST_REFERENCE = re.compile(r"^SR-[A-Z2-9]{8}$")
@@ -51,12 +52,10 @@ class AmbiguousAddress(Exception):
 
 
 def is_support_staff(*, user: Any) -> bool:
-    """Active members of the "Support staff" group, and superusers."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name=SUPPORT_GROUP).exists()
+    """Active users holding ``SUPPORT_PERMISSION`` (through the "Support staff" group or
+    directly), and active superusers. Django's permission check keeps the user's permissions for
+    the request, so asking again costs no query."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(SUPPORT_PERMISSION)
 
 
 def support_requests_visible_to(*, user: Any) -> QuerySet[SupportRequest]:

@@ -7,12 +7,11 @@ import secrets
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Registration, User
 from accounts.services import registration as registrations
-from notifications.services import queue_email
+from notifications.services import queue_email, render_email
 from support.models import ANSWER_WITHIN, SupportAction, SupportRequest
 from vlsc_portal import ratelimits
 
@@ -96,12 +95,13 @@ def open_support_request(
                 ratelimits.consume(
                     *ratelimits.email_budget(to=support_request.email, user=support_request.user)
                 )
+                subject, body = render_email(
+                    "support/email/acknowledgement", {"support_request": support_request}
+                )
                 queue_email(
                     to=support_request.email,
-                    subject=f"We received your request {support_request.reference}",
-                    body=render_to_string(
-                        "support/email/acknowledgement.txt", {"support_request": support_request}
-                    ),
+                    subject=subject,
+                    body=body,
                     kind="support_acknowledgement",
                     user=support_request.user,
                     dedupe_key=f"support:{support_request.reference}:ack",
@@ -153,10 +153,11 @@ def answer_support_request(
         if not updated:
             raise RequestNotOpen(support_request)
         support_request.refresh_from_db()
+        subject, body = render_email("support/email/answer", {"support_request": support_request})
         queue_email(
             to=support_request.email,
-            subject=f"Answer to your request {support_request.reference}",
-            body=render_to_string("support/email/answer.txt", {"support_request": support_request}),
+            subject=subject,
+            body=body,
             kind="support_answer",
             user=support_request.user,
             dedupe_key=f"support:{support_request.reference}:answer",

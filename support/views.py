@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,15 +26,11 @@ SESSION_LAST_REQUEST = "support_last_request"
 
 
 def support_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-out visitors go to sign in; signed-in people who are not support staff get 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not selectors.is_support_staff(user=request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+    """Signed-out visitors go to sign in; signed-in people without the permission to use the
+    support pages (``selectors.SUPPORT_PERMISSION``) get 403."""
+    return login_required(
+        permission_required(selectors.SUPPORT_PERMISSION, raise_exception=True)(view)
+    )
 
 
 def _confirm_url(request: HttpRequest) -> str:

@@ -25,6 +25,33 @@ def _fresh_portal_cache():
     clear_portal_cache()
 
 
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _groups_made_by_migrations(request):
+    """Put back the groups the data migrations made, for a transactional test: the flush after
+    the one before it emptied every table, and Django documents that data made by migrations is
+    then gone (``serialized_rollback`` is the costly alternative). Permissions come back by
+    themselves (post_migrate runs after the flush)."""
+    if not _transactional(request):
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for migration in (
+        "support.migrations.0004_support_staff_group",
+        "agreements.migrations.0005_administrators_group",
+    ):
+        import_module(migration).make_group(apps)
+
+
 @pytest.fixture(autouse=True)
 def _flushable_organisation_countries(request):
     """Let a transactional test's flush remove organisation countries on SQLite.
@@ -33,11 +60,7 @@ def _flushable_organisation_countries(request):
     after a transactional test with TRUNCATE on PostgreSQL, which fires no row triggers, but with
     DELETE on SQLite, which the trigger refuses. So on SQLite, after such a test and before its
     flush, the rows are removed with the trigger lifted for that one transaction."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server")
-    )
-    if not transactional:
+    if not _transactional(request):
         yield
         return
     request.getfixturevalue("transactional_db")  # set up first, so flushed after this teardown

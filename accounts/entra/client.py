@@ -2,12 +2,13 @@
 
 MSAL only accepts https authorities, and its ``requests`` session is given the authority's CA
 explicitly with ``trust_env`` off, since ``REQUESTS_CA_BUNDLE`` would otherwise win. MSAL does
-not validate the id_token (signature, iss, aud, exp), so :func:`validate_id_token` does.
+not validate the id_token (signature, iss, aud, exp), so :func:`validate_id_token` does, with
+the signing keys from PyJWT's ``PyJWKClient``.
 """
 
 from __future__ import annotations
 
-import threading
+import ssl
 import time
 from functools import lru_cache
 from typing import Any
@@ -22,8 +23,6 @@ from django.conf import settings
 _http_cache: dict = {}
 DISCOVERY_MAX_AGE = 24 * 3600  # seconds
 _clock = time.monotonic
-_jwks_lock = threading.Lock()
-_jwks_cache: dict[str, jwt.PyJWKSet] = {}
 
 
 class InvalidIdToken(Exception):
@@ -64,8 +63,7 @@ def reset_caches() -> None:
     """Forget the session, discovery documents and keys (after the settings change)."""
     http_session.cache_clear()
     _http_cache.clear()
-    with _jwks_lock:
-        _jwks_cache.clear()
+    jwk_client.cache_clear()
 
 
 def authority_url() -> str:
@@ -128,22 +126,23 @@ def forget_discovery() -> None:
             _http_cache.pop(key, None)
 
 
-def _jwks(uri: str, *, refresh: bool = False) -> jwt.PyJWKSet:
-    with _jwks_lock:
-        if refresh or uri not in _jwks_cache:
-            try:
-                response = http_session().get(uri, timeout=HTTP_TIMEOUT)
-                response.raise_for_status()
-                _jwks_cache[uri] = jwt.PyJWKSet.from_dict(response.json())
-            except (
-                requests.RequestException,
-                ValueError,
-                TypeError,
-                AttributeError,
-                jwt.PyJWTError,
-            ) as exc:
-                raise ProviderUnavailable(f"signing keys: {exc!r}") from exc
-        return _jwks_cache[uri]
+@lru_cache(maxsize=4)
+def jwk_client(jwks_uri: str) -> jwt.PyJWKClient:
+    """PyJWT's client for the authority's signing keys, one per key-set URL, shared by all
+    requests. It fetches with urllib, not ``requests``, so the authority's CA goes in as an SSL
+    context. Keys are kept by ``kid``; a ``kid`` it does not know makes it fetch the set once
+    more (a key rotation). ``cooldown_duration=0`` lets that refetch happen whenever it is
+    needed: id_tokens reach the portal only from the authority's token endpoint, so an unknown
+    ``kid`` means a rotation, not someone probing."""
+    cafile = settings.ENTRA_CA_BUNDLE or None
+    return jwt.PyJWKClient(
+        jwks_uri,
+        cache_keys=True,
+        lifespan=DISCOVERY_MAX_AGE,
+        timeout=HTTP_TIMEOUT,
+        ssl_context=ssl.create_default_context(cafile=cafile),
+        cooldown_duration=0,
+    )
 
 
 def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
@@ -151,11 +150,20 @@ def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError as exc:
         raise InvalidIdToken("malformed") from exc
-    for refresh in (False, True):  # a key rotation is picked up by one refetch
-        for key in _jwks(jwks_uri, refresh=refresh).keys:
-            if kid is None or key.key_id == kid:
-                return key
-    raise InvalidIdToken("unknown_signing_key")
+    unusable = (ValueError, TypeError, AttributeError, jwt.PyJWKSetError, jwt.PyJWKError)
+    try:
+        keys = jwk_client(jwks_uri)
+        # Fetched first, so that a set which cannot be had or holds no signing key is the
+        # authority's failure, and only a kid missing from a good set is the token's.
+        keys.get_signing_keys()
+    except (OSError, jwt.PyJWKClientError, *unusable) as exc:  # OSError: the CA file
+        raise ProviderUnavailable(f"signing keys: {exc!r}") from exc
+    try:
+        return keys.get_signing_key(kid)
+    except (jwt.PyJWKClientConnectionError, *unusable) as exc:  # the refetch failed
+        raise ProviderUnavailable(f"signing keys: {exc!r}") from exc
+    except jwt.PyJWKClientError as exc:  # not in the set, even fetched again
+        raise InvalidIdToken("unknown_signing_key") from exc
 
 
 def validate_id_token(token: str) -> dict[str, Any]:

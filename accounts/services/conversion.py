@@ -21,7 +21,6 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -29,12 +28,11 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.models import Conversion, OrganisationCountry, SignupCode, User
 from accounts.services.signin import proven_address, sign_in_address
 from accounts.signals import address_verified
-from notifications.services import queue_email
+from notifications.services import queue_email, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 State = Conversion.State
-CODE_SUBJECT = "Your VLSC signup code"
 
 
 class ConversionError(Exception):
@@ -182,13 +180,13 @@ def send_code(conversion: Conversion, *, resend: bool = False) -> SignupCode:
         created_at=now,
         expires_at=now + timedelta(minutes=settings.SIGNUP_CODE_MINUTES),
     )
-    body = render_to_string(
-        "accounts/email/signup_code.txt",
+    subject, body = render_email(
+        "accounts/email/signup_code",
         {"conversion": conversion, "code": code, "expires_at": signup_code.expires_at},
     )
     queue_email(
         to=conversion.work_email,
-        subject=CODE_SUBJECT,
+        subject=subject,
         body=body,
         kind="signup_code",
         user=conversion.user,

@@ -20,18 +20,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Registration, User
 from accounts.selectors import proven_sign_in_address
 from accounts.signals import address_verified
-from notifications.services import queue_email
+from notifications.services import queue_email, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 State = Registration.State
-VERIFICATION_SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
 TOKEN_SALT = "accounts.registration.confirm"
 
 
@@ -220,13 +218,12 @@ def _send_verification(
         uses.insert(0, ratelimits.Use("registration_resend", key=resend_key(registration)))
     ratelimits.consume(*uses)
     link = f"{confirm_url}{make_token(registration)}/"
-    body = render_to_string(
-        "accounts/email/verification.txt",
-        {"registration": registration, "link": link},
+    subject, body = render_email(
+        "accounts/email/verification", {"registration": registration, "link": link}
     )
     email = queue_email(
         to=registration.invitation_address,
-        subject=VERIFICATION_SUBJECT,
+        subject=subject,
         body=body,
         kind="verification",
         user=registration.user,

@@ -25,19 +25,33 @@ GOOD_KEY = _key()
 OTHER_KEY = _key()
 
 
+def _jwk(key, kid: str) -> dict:
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk.update(kid=kid, use="sig", alg="RS256")
+    return jwk
+
+
+fetched: list[str] = []  # the key-set URLs the portal fetched, in order
+
+
 @pytest.fixture(autouse=True)
 def authority(monkeypatch, settings):
     settings.ENTRA_CLIENT_ID = "portal-client"
     settings.ENTRA_ALLOWED_TENANTS = []
-    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(GOOD_KEY.public_key(), as_dict=True)
-    jwk.update(kid="k1", use="sig", alg="RS256")
-    keyset = jwt.PyJWKSet.from_dict({"keys": [jwk]})
+    settings.ENTRA_CA_BUNDLE = ""  # no stand-in here, so no CA of its own to trust
+    jwk = _jwk(GOOD_KEY, "k1")
     monkeypatch.setattr(
         client,
         "openid_configuration",
         lambda: {"issuer": ISSUER_TEMPLATE, "jwks_uri": "https://idp.test/keys"},
     )
-    monkeypatch.setattr(client, "_jwks", lambda uri, refresh=False: keyset)
+    fetched.clear()
+    monkeypatch.setattr(
+        jwt.PyJWKClient, "fetch_data", lambda self: fetched.append(self.uri) or {"keys": [jwk]}
+    )
+    client.reset_caches()
+    yield
+    client.reset_caches()
 
 
 def token(key=GOOD_KEY, kid="k1", **overrides):
@@ -190,15 +204,30 @@ def now() -> int:
 def test_the_id_token_attack_matrix_is_refused(monkeypatch, forge, reason):
     """Each forgery or stale token is refused for its reason; keys come only from the
     authority's key set, never from a URL or key the token names."""
-    fetched = []
-    real_jwks = client._jwks
-    monkeypatch.setattr(
-        client, "_jwks", lambda uri, refresh=False: fetched.append(uri) or real_jwks(uri)
-    )
     with pytest.raises(client.InvalidIdToken) as excinfo:
         client.validate_id_token(forge())
     assert excinfo.value.reason == reason
     assert set(fetched) <= {"https://idp.test/keys"}
+
+
+def test_the_key_set_is_fetched_once_and_a_rotated_key_by_one_refetch(monkeypatch):
+    sets = [{"keys": [_jwk(GOOD_KEY, "k1")]}, {"keys": [_jwk(OTHER_KEY, "k2")]}]
+    monkeypatch.setattr(
+        jwt.PyJWKClient,
+        "fetch_data",
+        lambda self: fetched.append(self.uri) or sets[len(fetched) - 1],
+    )
+    client.validate_id_token(token())
+    client.validate_id_token(token())
+    assert fetched == ["https://idp.test/keys"]  # kept between validations
+    assert client.validate_id_token(token(key=OTHER_KEY, kid="k2"))["sub"] == "s"
+    assert fetched == ["https://idp.test/keys"] * 2
+
+
+def test_an_unknown_key_is_looked_for_with_one_refetch_only():
+    with pytest.raises(client.InvalidIdToken):
+        client.validate_id_token(token(kid="unknown"))
+    assert fetched == ["https://idp.test/keys"] * 2
 
 
 def test_a_token_just_inside_the_clock_leeway_is_accepted():

@@ -3,7 +3,10 @@ the portal side, ``requests`` on the stand-in's pages)."""
 
 from __future__ import annotations
 
+import io
 import re
+import urllib.error
+import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -292,6 +295,25 @@ def test_a_token_endpoint_failure_mid_flow_gets_a_503_and_a_recorded_event(
     assert not User.objects.exists()
 
 
+class _KeySetOpener:
+    """Stands in for urllib's opener, which PyJWT's ``PyJWKClient`` fetches the key set with."""
+
+    timeouts: list[float | None] = []
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def open(self, request, timeout=None):
+        self.timeouts.append(timeout)
+        if self.answer == "unreachable":
+            raise urllib.error.URLError("keys unreachable")
+        return io.BytesIO(self.answer.encode())
+
+
+def _key_set_answering(answer: str):
+    return lambda *handlers: _KeySetOpener(answer)
+
+
 @pytest.mark.parametrize(
     "keys_answer",
     [
@@ -306,17 +328,9 @@ def test_unusable_signing_keys_mid_flow_get_a_503(client, entra, monkeypatch, ke
 
     callback = sign_in_at_standin(start(client, "alice@contoso.com"))
     entra_client.reset_caches()
-    real_get = requests.Session.get
-
-    def keys_broken(self, url, *args, **kwargs):
-        if "keys" in url:
-            if keys_answer == "unreachable":
-                raise requests.ConnectionError("keys unreachable")
-            return _response(keys_answer)
-        return real_get(self, url, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "get", keys_broken)
+    monkeypatch.setattr(urllib.request, "build_opener", _key_set_answering(keys_answer))
     response = client.get(callback)
+    entra_client.reset_caches()
     assert response.status_code == 503
     assert SignInEvent.objects.get().outcome == Outcome.PROVIDER_UNAVAILABLE
     assert not User.objects.exists()
@@ -393,19 +407,21 @@ def test_a_token_endpoint_failure_makes_the_next_sign_in_read_discovery_afresh(
     assert len(fetched) == cached + 1
 
 
-def test_unusable_signing_keys_make_the_next_validation_read_discovery_afresh(monkeypatch):
+def test_unusable_signing_keys_make_the_next_validation_read_discovery_afresh(
+    monkeypatch, settings
+):
     from accounts.entra import client as entra_client
 
+    settings.ENTRA_CA_BUNDLE = ""  # no stand-in here, so no CA of its own to trust
     fetched = []
 
     def authority_get(self, url, *args, **kwargs):
-        if url.endswith("/keys"):
-            raise requests.ConnectionError("keys unreachable")
         fetched.append(url)
         return _response(DISCOVERY)
 
     entra_client.reset_caches()
     monkeypatch.setattr(requests.Session, "get", authority_get)
+    monkeypatch.setattr(urllib.request, "build_opener", _key_set_answering("unreachable"))
     try:
         entra_client.openid_configuration()
         with pytest.raises(entra_client.ProviderUnavailable):
@@ -432,6 +448,21 @@ def test_requests_to_the_authority_time_out(monkeypatch):
     entra_client.http_session().post("https://authority.example/token", data={}, timeout=None)
     entra_client.reset_caches()
     assert seen["timeout"] == entra_client.HTTP_TIMEOUT
+
+
+def test_the_key_set_request_times_out(monkeypatch, settings):
+    from accounts.entra import client as entra_client
+
+    settings.ENTRA_CA_BUNDLE = ""  # no stand-in here, so no CA of its own to trust
+    _KeySetOpener.timeouts.clear()
+    entra_client.reset_caches()
+    monkeypatch.setattr(urllib.request, "build_opener", _key_set_answering('{"keys": []}'))
+    with pytest.raises(entra_client.ProviderUnavailable):
+        entra_client._signing_key(
+            jwt.encode({"sub": "s"}, "k" * 32, headers={"kid": "k1"}), "https://idp.test/keys"
+        )
+    entra_client.reset_caches()
+    assert _KeySetOpener.timeouts == [entra_client.HTTP_TIMEOUT]
 
 
 def test_a_malformed_address_gets_a_form_error(client):

@@ -393,3 +393,13 @@ def test_admin_changelists_take_constant_queries(
         with django_assert_max_num_queries(20):
             response = vlsc_admin_client.get(url)
         assert response.status_code == 200, url
+
+
+def test_the_administrators_group_is_made_by_the_migrations_with_its_permissions(db):
+    """The group is not made or mended at sign-in: migration 0005 makes it, and a change to
+    ``ADMINISTRATOR_MODEL_PERMISSIONS`` needs a migration that changes the group."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name=services.ADMINISTRATORS_GROUP)
+    have = set(group.permissions.values_list("content_type__app_label", "codename"))
+    assert have == set(services.ADMINISTRATOR_MODEL_PERMISSIONS)

@@ -116,3 +116,24 @@ def test_the_admin_shows_support_records_read_only_to_support_only(
     outsider.save()
     client.force_login(outsider)
     assert client.get("/admin/support/supportrequest/").status_code == 403
+
+
+def test_the_permission_not_the_group_name_opens_the_support_pages(client, pending, request_ref):
+    """A group that is merely called "Support staff" gives nothing; the permission, however
+    held, gives the pages."""
+    from django.contrib.auth.models import Group, Permission
+
+    impostors = Group.objects.create(name="Support staff (copy)")
+    member = User.objects.create(username="m", email="m@contoso.com")
+    member.groups.add(impostors)
+    client.force_login(member)
+    assert client.get("/support/").status_code == 403
+    member.user_permissions.add(Permission.objects.get(codename="use_support_console"))
+    assert client.get("/support/").status_code == 200
+
+
+def test_the_support_staff_group_is_made_by_the_migrations_with_the_permission():
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="Support staff")
+    assert [p.codename for p in group.permissions.all()] == ["use_support_console"]
