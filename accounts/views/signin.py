@@ -17,6 +17,7 @@ from accounts.forms import BusinessEmailForm
 from accounts.models import SignInEvent
 from accounts.services import signin
 from vlsc_portal import ratelimits
+from vlsc_portal.client import client_of
 from vlsc_portal.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     """End the portal session, then the identity provider's (its end-session endpoint)."""
     if request.user.is_authenticated:
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=SignInEvent.Outcome.SIGNED_OUT,
             address=request.user.email,
             user=request.user,
