@@ -10,6 +10,7 @@ import requests
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -246,7 +247,7 @@ def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> Http
     token = str(pending.get("token", ""))
     path = step_up.pending_path(request.session, user_id=user.pk, token=token)
     if not path or not url_has_allowed_host_and_scheme(path, allowed_hosts=None):
-        return HttpResponseRedirect(reverse("accounts:home"))
+        return redirect(settings.LOGIN_REDIRECT_URL)  # the dashboard
     return HttpResponseRedirect(f"{path}?{urlencode({'step_up': token})}")
 
 
