@@ -9,7 +9,6 @@ urlpatterns = [
     path("sign-in/", signin.sign_in, name="sign_in"),
     path("sign-out/", signin.sign_out, name="sign_out"),
     path("sign-in/again/<str:token>/", step_up.sign_in_again, name="step_up"),
-    path("dashboard/", registration.home, name="home"),
     path("register/", registration.register, name="register"),
     path("register/status/", registration.registration_status, name="registration_status"),
     path("register/resend/", registration.resend_verification, name="resend_verification"),

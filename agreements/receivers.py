@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.signals import address_verified
+from accounts.signals import address_verified, admin_requested
 from agreements import access_version, services
 from agreements.models import Agreement, AgreementContact, PermissionGrant
 
@@ -17,6 +17,11 @@ from agreements.models import Agreement, AgreementContact, PermissionGrant
 def sync_on_address_verified(sender, user=None, email=None, **kwargs) -> None:
     if user is not None:
         services.sync_staff_access(user=user)
+
+
+@receiver(admin_requested, dispatch_uid="agreements.sync_on_admin_requested")
+def sync_on_admin_requested(sender, user=None, **kwargs) -> None:
+    services.sync_staff_access(user=user)
 
 
 @receiver(user_logged_in, dispatch_uid="agreements.sync_on_login")

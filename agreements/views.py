@@ -1,19 +1,41 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import verified_emails
-from agreements import selectors, services
+from accounts.services import registration as registrations
+from agreements import access_version, selectors, services
 from agreements.forms import AccessRequestForm
 from agreements.roles import KIND_ALLOWS
 from vlsc_portal import ratelimits
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The dashboard; a user who has not registered an invitation address is sent to do so."""
+    user = request.user
+    emails = verified_emails(user=user)
+    pending = registrations.pending_registration(user=user)
+    if registrations.needs_registration(verified_emails=emails, pending=pending):
+        return redirect("accounts:register")
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "verified_emails": emails,
+            "pending": pending,
+            # Read only when the cached table is missing or stale (see agreements.access_version).
+            "agreement_rows": SimpleLazyObject(lambda: selectors.dashboard_rows(user=user)),
+            "dashboard_cache_key": access_version.dashboard_cache_key(user=user, pending=pending),
+            "dashboard_ttl": access_version.DASHBOARD_TTL,
+        },
+    )
 
 
 @login_required
@@ -67,19 +89,3 @@ def request_access(request: HttpRequest) -> HttpResponse:
 @require_GET
 def request_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "agreements/request_sent.html")
-
-
-@require_http_methods(["GET", "POST"])
-def admin_login(request: HttpRequest) -> HttpResponse:
-    """The admin has no password sign-in: anonymous visitors go through the work-account
-    sign-in and come back; signed-in people without admin access get 403."""
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = ""
-    next_url = next_url or reverse("admin:index")
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('accounts:sign_in')}?{urlencode({'next': next_url})}")
-    services.sync_staff_access(user=request.user)
-    if not (request.user.is_active and request.user.is_staff):
-        raise PermissionDenied
-    return redirect(next_url)

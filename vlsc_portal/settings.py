@@ -293,7 +293,10 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "accounts:sign_in"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "agreements:dashboard"
+# What confirming an invitation address would unlock, shown on the confirmation page: accounts
+# sits below agreements and names it only here (docs/architecture.md).
+REGISTRATION_UNLOCKS = "agreements.selectors.access_for_addresses"
 # No local (password) sign-in exists: accounts come from work-account sign-in only, and allauth
 # generates the internal username.
 ACCOUNT_LOGIN_METHODS = {"username"}

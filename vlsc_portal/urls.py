@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from agreements.views import admin_login
+from accounts.views.signin import admin_login
 from vlsc_portal import health
 
 urlpatterns = [

@@ -10,6 +10,7 @@ import requests
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,7 +27,7 @@ from accounts.models import Conversion, SignInEvent
 from accounts.problems import CANCELLED_CODES, PROBLEMS, problem_for
 from accounts.services import conversion as conversions
 from accounts.services import signin, step_up
-from accounts.views import conversion as conversion_views
+from vlsc_portal.client import client_of
 
 logger = logging.getLogger(__name__)
 Outcome = SignInEvent.Outcome
@@ -35,7 +36,7 @@ MAX_PARAM_LENGTH = 8192
 
 def _start_again(request: HttpRequest, detail: str, login_hint: str = "") -> HttpResponse:
     signin.record_sign_in_event(
-        request, outcome=Outcome.INVALID_CALLBACK, address=login_hint, detail=detail
+        client_of(request), outcome=Outcome.INVALID_CALLBACK, address=login_hint, detail=detail
     )
     logger.info("sign-in callback refused: %s", detail)
     return render(request, "accounts/start_again.html", status=400)
@@ -45,7 +46,10 @@ def _unavailable(request: HttpRequest, detail: str, login_hint: str) -> HttpResp
     """The identity provider failed mid-flow (5xx, timeout, unreadable answer): a 503 page that
     says so and offers to start again; the event keeps the detail for support."""
     signin.record_sign_in_event(
-        request, outcome=Outcome.PROVIDER_UNAVAILABLE, address=login_hint, detail=detail[:500]
+        client_of(request),
+        outcome=Outcome.PROVIDER_UNAVAILABLE,
+        address=login_hint,
+        detail=detail[:500],
     )
     logger.warning("sign-in callback: identity provider unavailable: %s", detail)
     client.forget_discovery()  # the endpoints may have moved: the next sign-in reads them afresh
@@ -59,7 +63,7 @@ def _cancelled(
     and offer to start again (with the address and the page they were going to)."""
     login_hint = state.get("login_hint", "")
     signin.record_sign_in_event(
-        request,
+        client_of(request),
         outcome=Outcome.CANCELLED,
         address=login_hint,
         provider_code=provider_code,
@@ -141,7 +145,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             )
         problem = problem_for(provider_code)
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=Outcome.REFUSED,
             address=login_hint,
             error_code=problem.code,
@@ -156,7 +160,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _unavailable(request, str(exc), login_hint)
     except client.InvalidIdToken as exc:
         signin.record_sign_in_event(
-            request, outcome=Outcome.INVALID_TOKEN, address=login_hint, detail=exc.reason
+            client_of(request), outcome=Outcome.INVALID_TOKEN, address=login_hint, detail=exc.reason
         )
         if exc.reason == "tenant_not_allowed":  # starting again would not help
             return _problem_page(request, PROBLEMS["tenant_not_allowed"], address=login_hint)
@@ -168,7 +172,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     if signin.is_personal_account(claims):
         return _personal_account(request, claims)
 
-    if request.session.get(conversion_views.SESSION_ID):
+    if request.session.get(conversions.SESSION_ID):
         problem = _complete_conversion(request, claims)
         if problem is not None:
             return problem
@@ -180,7 +184,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     if user is not None:
         step_up.remember_sign_in(request.session, claims)
     signin.record_sign_in_event(
-        request,
+        client_of(request),
         outcome=Outcome.SIGNED_IN if user else Outcome.REFUSED,
         claims=claims,
         user=user,
@@ -206,7 +210,7 @@ def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> Http
     ).exists()
     if not owns_identity or (session_identity and session_identity != identity):
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=Outcome.REFUSED,
             claims=claims,
             user=user,
@@ -219,7 +223,7 @@ def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> Http
     auth_time = step_up.auth_time_from(claims)
     if auth_time is None or not step_up.is_recent(auth_time):
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=Outcome.REFUSED,
             claims=claims,
             user=user,
@@ -234,7 +238,7 @@ def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> Http
     request.session.cycle_key()  # a new session id after authenticating again
     step_up.remember_sign_in(request.session, claims)
     signin.record_sign_in_event(
-        request,
+        client_of(request),
         outcome=Outcome.SIGNED_IN,
         claims=claims,
         user=user,
@@ -243,19 +247,19 @@ def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> Http
     token = str(pending.get("token", ""))
     path = step_up.pending_path(request.session, user_id=user.pk, token=token)
     if not path or not url_has_allowed_host_and_scheme(path, allowed_hosts=None):
-        return HttpResponseRedirect(reverse("accounts:home"))
+        return redirect(settings.LOGIN_REDIRECT_URL)  # the dashboard
     return HttpResponseRedirect(f"{path}?{urlencode({'step_up': token})}")
 
 
 def _complete_conversion(request: HttpRequest, claims: dict) -> HttpResponse | None:
     """The work account signed in at the end of a conversion: link it to the legacy user.
     Returns a page when that cannot be done, None to go on signing in."""
-    conversion_id = request.session.get(conversion_views.SESSION_ID)
+    conversion_id = request.session.get(conversions.SESSION_ID)
     try:
         conversions.complete_conversion(conversion_id=conversion_id, claims=claims)
     except conversions.WrongWorkAccount as exc:
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=Outcome.REFUSED,
             claims=claims,
             detail=f"conversion expects {exc.args[0]}",
@@ -267,13 +271,16 @@ def _complete_conversion(request: HttpRequest, claims: dict) -> HttpResponse | N
             status=409,
         )
     except (conversions.AddressOwned, conversions.ConversionClosed, Conversion.DoesNotExist):
-        request.session.pop(conversion_views.SESSION_ID, None)
+        request.session.pop(conversions.SESSION_ID, None)
         signin.record_sign_in_event(
-            request, outcome=Outcome.REFUSED, claims=claims, detail="conversion not completed"
+            client_of(request),
+            outcome=Outcome.REFUSED,
+            claims=claims,
+            detail="conversion not completed",
         )
         return render(request, "accounts/convert_problem.html", {"kind": "closed"}, status=409)
-    request.session.pop(conversion_views.SESSION_ID, None)
-    request.session.pop(conversion_views.SESSION_CONTEXT, None)
+    request.session.pop(conversions.SESSION_ID, None)
+    request.session.pop(conversions.SESSION_CONTEXT, None)
     return None
 
 
@@ -282,7 +289,7 @@ def _personal_account(request: HttpRequest, claims: dict) -> HttpResponse:
     owner = signin.work_account_for_personal(claims)
     if owner is not None:
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=Outcome.PERSONAL_ACCOUNT,
             claims=claims,
             error_code="E06",
@@ -293,15 +300,16 @@ def _personal_account(request: HttpRequest, claims: dict) -> HttpResponse:
     legacy_user = conversions.is_legacy_identity(uid)
     if legacy_user is not None:
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=Outcome.PERSONAL_ACCOUNT,
             claims=claims,
             user=legacy_user,
             detail="legacy user: asked to convert to a work account",
         )
-        return conversion_views.begin(request, user=legacy_user, uid=uid, address=address)
+        conversions.begin_in_session(request.session, user=legacy_user, uid=uid, address=address)
+        return redirect("accounts:convert_start")
     signin.record_sign_in_event(
-        request,
+        client_of(request),
         outcome=Outcome.PERSONAL_ACCOUNT,
         claims=claims,
         detail="personal account of nobody known",

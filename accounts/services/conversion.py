@@ -33,6 +33,17 @@ from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
 State = Conversion.State
+# The session keys of a conversion in progress: its context (which legacy user, which personal
+# identity), written by the sign-in callback, and the id of its Conversion row once started.
+SESSION_CONTEXT = "conversion"
+SESSION_ID = "conversion_id"
+
+
+def begin_in_session(session, *, user: User, uid: str, address: str) -> None:
+    """Put a legacy personal account's conversion context in ``session`` (the sign-in callback
+    does this, then sends the person to the conversion's first page)."""
+    session[SESSION_CONTEXT] = {"user": user.pk, "uid": uid, "address": address}
+    session.pop(SESSION_ID, None)
 
 
 class ConversionError(Exception):

@@ -6,12 +6,11 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.models import SignInEvent, User
-from vlsc_portal import ratelimits
 from vlsc_portal.addresses import InvalidEmailAddress, canonical_email
+from vlsc_portal.client import Client
 
 _AADSTS = re.compile(r"^\s*(AADSTS\d{1,9})\b")
 
@@ -102,7 +101,7 @@ def work_account_for_personal(claims: dict[str, Any]) -> User | None:
 
 
 def record_sign_in_event(
-    request: HttpRequest,
+    client: Client,
     *,
     outcome: str,
     address: str = "",
@@ -112,13 +111,12 @@ def record_sign_in_event(
     provider_code: str = "",
     detail: str = "",
 ) -> SignInEvent:
-    """Write one :class:`SignInEvent` under the request's reference id. Never raises for long
+    """Write one :class:`SignInEvent` under the client's reference id. Never raises for long
     or odd input: every text is cut to its column. The IP is the client's as the rate limits see
-    it (behind the proxy, the address it reports: ``ratelimits.client_ip``)."""
+    it (behind the proxy, the address it reports: ``vlsc_portal.client.client_of``)."""
     claims = claims or {}
-    forwarded = ratelimits.client_ip(request)
     return SignInEvent.objects.create(
-        reference_id=request.reference_id,
+        reference_id=client.reference_id,
         outcome=outcome,
         address=(address or sign_in_address(claims))[:254],
         tenant_id=str(claims.get("tid", ""))[:64],
@@ -127,6 +125,6 @@ def record_sign_in_event(
         error_code=error_code[:8],
         provider_code=provider_code[:32],
         detail=detail[:500],
-        ip_address=forwarded,
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        ip_address=client.address,
+        user_agent=client.user_agent[:300],
     )

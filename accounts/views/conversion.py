@@ -16,22 +16,14 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import ConversionStartForm, CountryForm, SignupCodeForm
 from accounts.models import Conversion, User
 from accounts.services import conversion as conversions
+from accounts.services.conversion import SESSION_CONTEXT, SESSION_ID
 from vlsc_portal import ratelimits
 
-SESSION_CONTEXT = "conversion"
-SESSION_ID = "conversion_id"
 STEP_URLS = {
     Conversion.State.STARTED: "accounts:convert_code",
     Conversion.State.CODE_VERIFIED: "accounts:convert_country",
     Conversion.State.AWAITING_SIGN_IN: "accounts:convert_finish",
 }
-
-
-def begin(request: HttpRequest, *, user: User, uid: str, address: str) -> HttpResponse:
-    """Called by the sign-in callback for a legacy personal account."""
-    request.session[SESSION_CONTEXT] = {"user": user.pk, "uid": uid, "address": address}
-    request.session.pop(SESSION_ID, None)
-    return redirect("accounts:convert_start")
 
 
 def _no_context(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Registration, ownership verification and the dashboard (PRODUCT.md Flow B)."""
+"""Registration and ownership verification (PRODUCT.md Flow B)."""
 
 from __future__ import annotations
 
@@ -9,49 +9,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors
 from accounts.forms import InvitationAddressForm
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
-from agreements import access_version
-from agreements import selectors as agreement_selectors
 from vlsc_portal import ratelimits
 
 
 def _confirm_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("accounts:confirm_prefix"))
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard; a user who has not registered an invitation address is sent to do so."""
-    user = request.user
-    verified_emails = selectors.verified_emails(user=user)
-    pending = registrations.pending_registration(user=user)
-    if registrations.needs_registration(verified_emails=verified_emails, pending=pending):
-        return redirect("accounts:register")
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "verified_emails": verified_emails,
-            "pending": pending,
-            # Read only when the cached table is missing or stale (see agreements.access_version).
-            "agreement_rows": SimpleLazyObject(
-                lambda: agreement_selectors.dashboard_rows(user=user)
-            ),
-            "dashboard_cache_key": access_version.dashboard_cache_key(user=user, pending=pending),
-            "dashboard_ttl": access_version.DASHBOARD_TTL,
-        },
-    )
 
 
 @login_required
@@ -106,7 +78,7 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 if registration.state == registration.State.COMPLETED:
                     messages.success(request, _("You are registered. Your address is verified."))
-                    return redirect("accounts:home")
+                    return redirect(settings.LOGIN_REDIRECT_URL)  # the dashboard
                 return redirect("accounts:registration_status")
     return render(request, "accounts/register.html", {"form": form}, status=status)
 
@@ -248,7 +220,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         {
             "registration": registration,
             "requester_name": registration.user.get_full_name(),
-            "unlocks": agreement_selectors.access_for_addresses(
+            "unlocks": import_string(settings.REGISTRATION_UNLOCKS)(
                 emails=[registration.invitation_address]
             ),
             "sign_in_url": _sign_in_url(request, registration),

@@ -4,6 +4,7 @@ import logging
 
 from allauth.socialaccount.adapter import get_adapter
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +17,9 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import BusinessEmailForm
 from accounts.models import SignInEvent
 from accounts.services import signin
+from accounts.signals import admin_requested
 from vlsc_portal import ratelimits
+from vlsc_portal.client import client_of
 from vlsc_portal.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     """End the portal session, then the identity provider's (its end-session endpoint)."""
     if request.user.is_authenticated:
         signin.record_sign_in_event(
-            request,
+            client_of(request),
             outcome=SignInEvent.Outcome.SIGNED_OUT,
             address=request.user.email,
             user=request.user,
@@ -85,3 +88,19 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if not end_session:
         return redirect("accounts:landing")
     return HttpResponseRedirect(f"{end_session}?{urlencode({'post_logout_redirect_uri': back})}")
+
+
+@require_http_methods(["GET", "POST"])
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin has no password sign-in: anonymous visitors go through the work-account
+    sign-in and come back; signed-in people without admin access get 403."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = ""
+    next_url = next_url or reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:sign_in')}?{urlencode({'next': next_url})}")
+    admin_requested.send(sender=admin_login, user=request.user)  # agreements syncs is_staff
+    if not (request.user.is_active and request.user.is_staff):
+        raise PermissionDenied
+    return redirect(next_url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from allauth.socialaccount.adapter import get_adapter
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -57,7 +58,7 @@ def sign_in_again(request: HttpRequest, token: str) -> HttpResponse:
             request,
             _("That change is no longer waiting for you to sign in again. Make it once more."),
         )
-        return redirect("accounts:home")
+        return redirect(settings.LOGIN_REDIRECT_URL)  # the dashboard
     if request.method == "GET":
         return render(
             request,

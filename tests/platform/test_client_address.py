@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from accounts.models import SignInEvent
 from accounts.services.signin import record_sign_in_event
 from support.models import SupportRequest
+from vlsc_portal.client import client_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,9 @@ def test_a_sign_in_event_records_the_client_the_trusted_proxy_reports(settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     request = forwarded()
     request.reference_id = "ABCDEFGHJKLM"
-    record_sign_in_event(request, outcome=SignInEvent.Outcome.SIGNED_OUT, address="a@contoso.com")
+    record_sign_in_event(
+        client_of(request), outcome=SignInEvent.Outcome.SIGNED_OUT, address="a@contoso.com"
+    )
     assert SignInEvent.objects.get().ip_address == "203.0.113.7"
 
 

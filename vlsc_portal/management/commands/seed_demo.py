@@ -1,3 +1,8 @@
+"""The demo data of every app, in one command. Part of the composition root (docs/architecture.md):
+like ``vlsc_portal/urls.py`` it may import any app, and each app seeds only its own rows."""
+
+from __future__ import annotations
+
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand
