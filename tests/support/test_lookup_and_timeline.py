@@ -220,7 +220,7 @@ def test_the_timeline_reads_sign_in_events_by_address_through_its_index():
 
 
 def test_every_part_of_the_address_lookup_is_an_index_search():
-    plan = _sqlite_plan(selectors._users_with_address_queryset("bob@fabrikam.com"))
+    plan = _sqlite_plan(selectors.users_with_address_queryset("bob@fabrikam.com"))
     assert "SCAN" not in plan
     for index in (
         "accounts_user_email",
@@ -234,7 +234,7 @@ def test_every_part_of_the_address_lookup_is_an_index_search():
 
 
 def _rows_by_orm(subject, cursor, n):
-    querysets = selectors._timeline_querysets(subject, cursor, n)
+    querysets = selectors.timeline_querysets(subject, cursor, n)
     return {rank: [row.pk for row in qs] for rank, qs in querysets.items()}
 
 
@@ -251,17 +251,17 @@ def test_the_compiled_timeline_answers_as_the_querysets_do_for_each_person(bob, 
     cursor = selectors.Cursor.decode(first.next_cursor)
     for subject in (bob_subject, alice_subject, bob_subject):
         for before in (None, cursor):
-            compiled = selectors._timeline_rows(subject, before, 11)
+            compiled = selectors.timeline_rows(subject, before, 11)
             assert {r: [row.pk for row in rows] for r, rows in compiled.items()} == (
                 _rows_by_orm(subject, before, 11)
             )
-    alice_rows = selectors._timeline_rows(alice_subject, None, 11)[1]
+    alice_rows = selectors.timeline_rows(alice_subject, None, 11)[1]
     assert {row.user_id for row in alice_rows} == {alice.pk}
 
 
 def test_the_compiled_address_lookup_answers_as_the_queryset_does(bob, pending):
     for address in ("bob@fabrikam.com", "BOB@FABRIKAM.COM".lower(), "nobody@x.com"):
-        expected = list(selectors._users_with_address_queryset(address))
+        expected = list(selectors.users_with_address_queryset(address))
         assert selectors.users_with_address(address) == expected
 
 
