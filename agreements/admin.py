@@ -313,7 +313,7 @@ class PermissionGrantForm(forms.ModelForm):
             changed = (before.email, before.kind) != (cleaned.get("email"), cleaned.get("kind"))
             if before.kind == PermissionGrant.Kind.ADMINISTRATOR and changed:
                 try:
-                    services._refuse_last_administrator(
+                    services.refuse_last_administrator(
                         agreement=before.agreement,
                         email=before.email,
                         actor=self.actor,

@@ -89,9 +89,10 @@ class AgreementAccess:
         return Kind.ADMINISTRATOR in self.kinds
 
 
-def _access_by_agreement(*, emails: list[str], agreements: QuerySet | None = None) -> dict:
+def access_by_agreement(*, emails: list[str], agreements: QuerySet | None = None) -> dict:
     """Two queries whatever the data size: the contact roles and grants on these addresses
-    (one UNION, plain values), then the agreements they name, by number."""
+    (one UNION, plain values), then the agreements they name, by number. Returns
+    ``{agreement id: AgreementAccess}``."""
     rows: dict[int, AgreementAccess] = {}
     if not emails:
         return rows
@@ -120,12 +121,12 @@ def _access_by_agreement(*, emails: list[str], agreements: QuerySet | None = Non
 def access_for_addresses(*, emails: list[str]) -> list[AgreementAccess]:
     """The agreements these addresses (canonical) reach, by agreement number, whoever owns them:
     what confirming an invitation address would unlock; three queries in all."""
-    return list(_access_by_agreement(emails=emails).values())
+    return list(access_by_agreement(emails=emails).values())
 
 
 def user_access(*, user: User) -> list[AgreementAccess]:
     """Every agreement the user may reach, by agreement number; three queries in all."""
-    return list(_access_by_agreement(emails=verified_emails(user=user)).values())
+    return list(access_by_agreement(emails=verified_emails(user=user)).values())
 
 
 def dashboard_rows(*, user: User) -> list[AgreementAccess]:
@@ -138,7 +139,7 @@ def agreement_access(*, user: User, number: str) -> AgreementAccess | None:
     """The user's access to one agreement, or None (also when no such agreement exists)."""
     emails = verified_emails(user=user)
     agreements = Agreement.objects.filter(number=(number or "").strip().upper())
-    rows = _access_by_agreement(emails=emails, agreements=agreements)
+    rows = access_by_agreement(emails=emails, agreements=agreements)
     return next(iter(rows.values()), None)
 
 

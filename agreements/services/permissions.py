@@ -1,0 +1,162 @@
+"""Permission grants, and the rule that the last administrator may not remove their own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from accounts.models import User
+from accounts.selectors import verified_emails
+from agreements import selectors
+from agreements.models import (
+    Agreement,
+    AgreementContact,
+    AuditEvent,
+    PermissionGrant,
+)
+from agreements.services.audit import audit
+from agreements.services.invitations import send_welcome
+from agreements.services.recent_sign_in import require_recent_sign_in
+from agreements.services.staff import sync_staff_access_for_addresses
+from vlsc_portal.addresses import canonical_email
+
+Kind = PermissionGrant.Kind
+Action = AuditEvent.Action
+
+
+class LastAdministrator(Exception):
+    """The actor would remove the agreement's last Administrator: their own."""
+
+    def __init__(self, agreement: Agreement):
+        self.agreement = agreement
+        super().__init__(agreement.number)
+
+
+def refuse_last_administrator(
+    *,
+    agreement: Agreement,
+    email: str,
+    actor: User | None,
+    grant: PermissionGrant | None = None,
+    contact: AgreementContact | None = None,
+) -> None:
+    """The last administrator may not remove their own Administrator permission: raises
+    LastAdministrator when ``email`` is one of ``actor``'s verified addresses and no other
+    Administrator (grant or contact, not counting ``grant`` or ``contact`` being removed) is left
+    on the agreement. ``actor`` None (the system) is never refused. Reads only."""
+    if actor is None:
+        return
+    own = set(verified_emails(user=actor))
+    if email not in own:
+        return
+    grants = PermissionGrant.objects.filter(agreement=agreement, kind=Kind.ADMINISTRATOR)
+    contacts = AgreementContact.objects.filter(agreement=agreement, role__in=selectors.ADMIN_ROLES)
+    if grant is not None:
+        grants = grants.exclude(pk=grant.pk)
+    if contact is not None:
+        contacts = contacts.exclude(pk=contact.pk)
+    remaining = set(grants.values_list("email", flat=True)) | set(
+        contacts.values_list("email", flat=True)
+    )
+    if not remaining:
+        raise LastAdministrator(agreement)
+
+
+def permission_save(
+    *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
+) -> PermissionGrant:
+    """Grant a permission, or change one. A new address or kind queues one welcome email (none
+    on a re-save); taking Administrator away from oneself as the last administrator raises
+    LastAdministrator; giving or taking Administrator (a new Administrator grant, a change to or
+    from it, or of its address or agreement) raises StepUpRequired without the actor's recent
+    sign-in (``require_recent_sign_in``), before anything is written; audited; staff access
+    re-synced. Raises InvalidEmailAddress for an address with no canonical form
+    (``vlsc_portal.addresses``)."""
+    before = None
+    if grant.pk:
+        before = (
+            PermissionGrant.objects.filter(pk=grant.pk)
+            .values("email", "kind", "agreement_id")
+            .first()
+        )
+    grant.email = canonical_email(grant.email)
+    changed = before is None or (before["email"], before["kind"]) != (grant.email, grant.kind)
+    if before and before["kind"] == Kind.ADMINISTRATOR and changed:
+        refuse_last_administrator(
+            agreement=grant.agreement, email=before["email"], actor=actor, grant=grant
+        )
+    after = {"email": grant.email, "kind": grant.kind, "agreement_id": grant.agreement_id}
+    recent_sign_in = None
+    if before != after and Kind.ADMINISTRATOR in (grant.kind, before and before["kind"]):
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
+    if before is None and grant.granted_by_id is None and actor is not None:
+        grant.granted_by = actor
+    with transaction.atomic():
+        grant.save()
+        if changed or recent_sign_in is not None:
+            audit(
+                actor=actor,
+                action=Action.PERMISSION_GRANTED if before is None else Action.PERMISSION_CHANGED,
+                agreement=grant.agreement,
+                subject_email=grant.email,
+                detail=str(grant.get_kind_display())
+                + (f" (was {before['kind']} {before['email']})" if before else ""),
+                step_up_at=recent_sign_in,
+            )
+        if changed:
+            send_welcome(
+                agreement=grant.agreement,
+                email=grant.email,
+                access=str(grant.get_kind_display()),
+                kinds=[grant.kind],
+                change_key=f"grant:{grant.pk}:{grant.kind}",
+            )
+    sync_staff_access_for_addresses({grant.email, before["email"] if before else grant.email})
+    return grant
+
+
+def permission_grant(
+    *,
+    agreement: Agreement,
+    email: str,
+    kind: str,
+    actor: User | None,
+    step_up_at: datetime | None = None,
+) -> PermissionGrant:
+    """Give ``email`` the permission ``kind`` on the agreement (idempotent: an existing grant
+    is returned unchanged). Administrator needs ``step_up_at`` (see ``permission_save``)."""
+    existing = PermissionGrant.objects.filter(
+        agreement=agreement, email=canonical_email(email), kind=kind
+    ).first()
+    if existing:
+        return existing
+    return permission_save(
+        grant=PermissionGrant(agreement=agreement, email=email, kind=kind, granted_by=actor),
+        actor=actor,
+        step_up_at=step_up_at,
+    )
+
+
+def permission_revoke(
+    *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
+) -> None:
+    """Remove a permission. For Administrator: raises LastAdministrator for the last
+    administrator's own, then StepUpRequired without the actor's recent sign-in."""
+    recent_sign_in = None
+    if grant.kind == Kind.ADMINISTRATOR:
+        refuse_last_administrator(
+            agreement=grant.agreement, email=grant.email, actor=actor, grant=grant
+        )
+        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
+    with transaction.atomic():
+        audit(
+            actor=actor,
+            action=Action.PERMISSION_REMOVED,
+            agreement=grant.agreement,
+            subject_email=grant.email,
+            detail=str(grant.get_kind_display()),
+            step_up_at=recent_sign_in,
+        )
+        grant.delete()
+    sync_staff_access_for_addresses({grant.email})
