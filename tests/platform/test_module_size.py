@@ -1,0 +1,42 @@
+"""No module outside migrations and tests is over 400 lines (issue 14): a file that grows past
+that becomes a package by topic (STYLE.md, practice 1). ``vlsc_portal/settings.py`` is exempt:
+it is one flat, env-driven list of settings, which reads best as one file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT = 400
+EXEMPT = {"vlsc_portal/settings.py"}
+# Not the portal's code: the installed environment, front-end packages, caches, run-time files.
+SKIPPED_DIRS = {"node_modules", "var", "migrations", "tests"}
+
+
+def _portal_modules() -> list[Path]:
+    found = []
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if any(part.startswith(".") or part in SKIPPED_DIRS for part in parts[:-1]):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_no_module_outside_migrations_and_tests_is_over_400_lines():
+    modules = _portal_modules()
+    too_long = {
+        module: lines
+        for path in modules
+        if (module := path.relative_to(ROOT).as_posix()) not in EXEMPT
+        and (lines := _lines(path)) > LIMIT
+    }
+    assert too_long == {}
+    # The walk finds the portal's modules (an empty walk would pass for nothing).
+    names = {path.relative_to(ROOT).as_posix() for path in modules}
+    assert {"support/selectors/timeline.py", "agreements/services/permissions.py"} <= names
+    assert not any("/migrations/" in name or name.startswith("tests/") for name in names)
