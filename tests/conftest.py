@@ -34,17 +34,22 @@ def _transactional(request) -> bool:
 
 @pytest.fixture(autouse=True)
 def _groups_made_by_migrations(request):
-    """Put back the groups the data migrations made, for a transactional test: the flush after
-    the one before it emptied every table, and Django documents that data made by migrations is
-    then gone (``serialized_rollback`` is the costly alternative). Permissions come back by
-    themselves (post_migrate runs after the flush)."""
-    if not _transactional(request):
+    """Make sure the groups the data migrations made exist for every test that uses the
+    database. A transactional test's flush empties every table, and Django documents that data
+    made by migrations is then gone (``serialized_rollback`` is the costly alternative): tests
+    that run after one, in whatever order, would find no group. Inside an ordinary test's
+    transaction the check is rolled back with it. Permissions come back by themselves
+    (post_migrate runs after the flush)."""
+    if _transactional(request):
+        request.getfixturevalue("transactional_db")
+    elif request.node.get_closest_marker("django_db") is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
         return
     from importlib import import_module
 
     from django.apps import apps
 
-    request.getfixturevalue("transactional_db")
     for migration in (
         "support.migrations.0004_support_staff_group",
         "agreements.migrations.0005_administrators_group",
