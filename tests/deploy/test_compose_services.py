@@ -20,8 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -32,6 +31,7 @@ import requests
 
 from entra_standin.testing import free_port, run_standin, tail_log
 from tests.deploy import compose
+from tests.waiting import wait_until
 
 ROOT = compose.ROOT
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -49,17 +49,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server installed"),
 ]
-
-
-def wait_for(what: str, condition: Callable[[], object], *, timeout: float = DEADLINE) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
 
 
 @dataclass
@@ -152,7 +141,7 @@ def private_redis(services: dict, directory: Path) -> Iterator[dict[int, str]]:
             except redis.RedisError:
                 return process.poll() is None or pytest.fail(tail_log(directory / "redis.log"))
 
-        wait_for("the private Redis", answers)
+        wait_until(what="the private Redis", timeout=DEADLINE, interval=0.5, condition=answers)
         client.close()
         yield {n: f"redis://127.0.0.1:{port}/{n}" for n in range(16)}
     finally:
@@ -243,7 +232,12 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                     assert done.returncode == 0, f"{args}: {done.stderr[-3000:]}"
                 running.start("web")
                 running.start("worker")
-                wait_for("web's health check", lambda: running.healthy("web"))
+                wait_until(
+                    what="web's health check",
+                    timeout=DEADLINE,
+                    interval=0.5,
+                    condition=lambda: running.healthy("web"),
+                )
                 yield running
             finally:
                 for name in list(running.processes):
@@ -358,7 +352,12 @@ def test_a_sign_in_start_redirects_to_the_authority_and_counts_the_real_client_a
 
 
 def test_the_worker_answers_its_health_check(stack):
-    wait_for("the worker's health check", lambda: stack.healthy("worker"))
+    wait_until(
+        what="the worker's health check",
+        timeout=DEADLINE,
+        interval=0.5,
+        condition=lambda: stack.healthy("worker"),
+    )
 
 
 def test_beats_health_check_passes_while_beat_schedules_and_fails_once_it_stops(stack):
@@ -370,8 +369,18 @@ def test_beats_health_check_passes_while_beat_schedules_and_fails_once_it_stops(
     assert not fresh(), "no beat has run yet: the check must not pass"
     stack.start("beat")
     try:
-        wait_for("beat's health check", lambda: stack.healthy("beat"))
+        wait_until(
+            what="beat's health check",
+            timeout=DEADLINE,
+            interval=0.5,
+            condition=lambda: stack.healthy("beat"),
+        )
         assert fresh()
     finally:
         stack.stop("beat")
-    wait_for("the heartbeat to go stale without beat", lambda: not fresh())
+    wait_until(
+        what="the heartbeat to go stale without beat",
+        timeout=DEADLINE,
+        interval=0.5,
+        condition=lambda: not fresh(),
+    )
