@@ -59,10 +59,10 @@ run: install
 	  STANDIN_HTTP_URL=http://localhost:$(STANDIN_HTTP_PORT) STANDIN_TLS_URL=https://127.0.0.1:$(STANDIN_TLS_PORT) \
 	  $(VENV)/bin/honcho -f Procfile.dev start
 
+# The hooks of .pre-commit-config.yaml on every file: ruff (lint and format), django-upgrade,
+# djLint, mypy and the Compose schema. All local: pre-commit downloads nothing.
 lint: install-test
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 # Production settings refuse placeholder and short secrets: random ones, made for this run only.
 checks: install-test

@@ -11,7 +11,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "is_legacy_personal", "is_staff", "last_login"]
     list_filter = [*DjangoUserAdmin.list_filter, "is_legacy_personal"]
     fieldsets = [
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Legacy sign-in"), {"fields": ["is_legacy_personal", "organisation_country_display"]}),
     ]
     readonly_fields = ["organisation_country_display"]
@@ -19,7 +19,8 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("country or region of the organisation (cannot be changed)"))
     def organisation_country_display(self, obj):
         country = OrganisationCountry.objects.filter(user=obj).first()
-        return country.country.name if country else "—"
+        # django-countries' descriptor gives a Country; django-stubs sees its CharField (a str).
+        return country.country.name if country else "—"  # type: ignore[attr-defined]
 
 
 @admin.register(SignInEvent)

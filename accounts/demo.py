@@ -69,7 +69,8 @@ def seed_demo_users() -> list[User]:
     grace = _user_with_identity(
         username="grace", email="grace@outlook.com", name="Grace", oid=GRACE_MSA_OID, tid=consumer
     )
-    if not grace.socialaccount_set.exclude(uid__endswith=f".{consumer}").exists():
+    accounts = SocialAccount.objects.filter(user=grace)
+    if not accounts.exclude(uid__endswith=f".{consumer}").exists():
         User.objects.filter(pk=grace.pk).update(is_legacy_personal=True)  # not converted yet
     EmailAddress.objects.get_or_create(
         user=grace, email="grace@outlook.com", defaults={"verified": True, "primary": True}

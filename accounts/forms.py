@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -69,4 +71,5 @@ class CountryForm(AccessibleForm):
         from django_countries import countries
 
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose a country or region"))] + list(countries)
+        country = cast(forms.ChoiceField, self.fields["country"])
+        country.choices = [("", _("Choose a country or region")), *countries]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
@@ -48,7 +50,7 @@ class AccessRequestForm(forms.Form):
 
     def __init__(self, *args, emails: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].choices = [(e, e) for e in emails]
+        cast(forms.ChoiceField, self.fields["email"]).choices = [(e, e) for e in emails]
         if emails:
             self.fields["email"].initial = emails[0]
         for name, field in self.fields.items():
@@ -58,7 +60,7 @@ class AccessRequestForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not self.fields["email"].choices:
+        if not cast(forms.ChoiceField, self.fields["email"]).choices:
             raise forms.ValidationError(
                 _(
                     "You have no verified address yet. Finish registering your invitation "

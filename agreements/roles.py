@@ -5,9 +5,14 @@ The README's "Agreements and permissions" section copies these tables; a test ke
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementContact, PermissionGrant
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 Role = AgreementContact.Role
 Kind = PermissionGrant.Kind
@@ -31,7 +36,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 # What a permission kind allows, in the words the dashboard and agreement pages show.
-KIND_ALLOWS: dict[str, str] = {
+KIND_ALLOWS: dict[str, StrPromise] = {
     Kind.ADMINISTRATOR: _("Assign, edit and remove other people's permissions on this agreement"),
     Kind.LICENSING_INFO_VIEWER: _("View the agreement's licensing information (view only)"),
     Kind.DOWNLOADS: _("Download the licensed software"),

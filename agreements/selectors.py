@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
@@ -25,6 +26,9 @@ from agreements.models import (
 )
 from agreements.roles import KIND_ALLOWS, KIND_ORDER, ROLE_PERMISSIONS, kinds_for
 from vlsc_portal.choices import choice_label
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 Role = AgreementContact.Role
 Kind = PermissionGrant.Kind
@@ -89,7 +93,9 @@ class AgreementAccess:
         return Kind.ADMINISTRATOR in self.kinds
 
 
-def access_by_agreement(*, emails: list[str], agreements: QuerySet | None = None) -> dict:
+def access_by_agreement(
+    *, emails: list[str], agreements: QuerySet[Agreement] | None = None
+) -> dict[int, AgreementAccess]:
     """Two queries whatever the data size: the contact roles and grants on these addresses
     (one UNION, plain values), then the agreements they name, by number. Returns
     ``{agreement id: AgreementAccess}``."""
@@ -146,7 +152,7 @@ def agreement_access(*, user: User, number: str) -> AgreementAccess | None:
 ADMIN_ROLES = [role for role, kinds in ROLE_PERMISSIONS.items() if Kind.ADMINISTRATOR in kinds]
 
 
-def administered_agreement_ids(*, emails: list[str]) -> QuerySet:
+def administered_agreement_ids(*, emails: list[str]) -> QuerySet[Agreement, Any]:
     grants = PermissionGrant.objects.filter(email__in=emails, kind=Kind.ADMINISTRATOR)
     contacts = AgreementContact.objects.filter(email__in=emails, role__in=ADMIN_ROLES)
     return Agreement.objects.filter(
@@ -283,8 +289,8 @@ def invitation_state(invitation: Invitation, *, now: datetime | None = None) -> 
 @dataclass
 class InvitedAddress:
     email: str
-    roles: list[str]
-    kinds: list[str]
+    roles: list[StrPromise]
+    kinds: list[StrPromise]
     state: str
     invitation: Invitation | None
     last_sent_at: datetime | None

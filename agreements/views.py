@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import verified_emails
 from accounts.services import registration as registrations
 from agreements import access_version, selectors, services
@@ -17,7 +18,7 @@ from vlsc_portal import ratelimits
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The dashboard; a user who has not registered an invitation address is sent to do so."""
     user = request.user
     emails = verified_emails(user=user)
@@ -40,7 +41,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def agreement_detail(request: HttpRequest, number: str) -> HttpResponse:
+def agreement_detail(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     """What the user may do on one agreement; an administrator also sees its users and their
     states. No access (or no such agreement) is a 404 that says neither."""
     access = selectors.agreement_access(user=request.user, number=number)
@@ -62,7 +63,7 @@ def agreement_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_access(request: HttpRequest) -> HttpResponse:
+def request_access(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Ask for access by agreement number. The answer is the same whether or not the number
     exists, and never names the administrators."""
     emails = verified_emails(user=request.user)
@@ -87,5 +88,5 @@ def request_access(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def request_sent(request: HttpRequest) -> HttpResponse:
+def request_sent(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "agreements/request_sent.html")

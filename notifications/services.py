@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -14,6 +15,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import OutboundEmail
+
+if TYPE_CHECKING:
+    from celery import Task
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 State = OutboundEmail.State
@@ -39,7 +44,7 @@ def queue_email(
     subject: str,
     body: str,
     kind: str,
-    user=None,
+    user: AbstractBaseUser | None = None,
     dedupe_key: str | None = None,
     sensitive: bool = False,
 ) -> OutboundEmail:
@@ -76,7 +81,7 @@ def queue_email(
     return email
 
 
-def _hand_over(task, email_id: int) -> None:
+def _hand_over(task: Task[[int], Any], email_id: int) -> None:
     try:
         task.delay(email_id)
     except Exception:  # the broker is down: the row stays queued for the beat to retry

@@ -16,6 +16,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import Registration
 from accounts.services import registration as registrations
 from support import selectors, services
 from support.forms import AnswerForm, CloseForm, ContactSupportForm, LookupForm, ReasonForm
@@ -116,7 +118,7 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 
 @support_staff_required
 @require_GET
-def lookup(request: HttpRequest) -> HttpResponse:
+def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Search by email address, agreement number or reference id. One person → their page."""
     form = LookupForm(request.GET if "q" in request.GET else None)
     context: dict = {"form": form}
@@ -146,7 +148,7 @@ def _bad_person_query(request: HttpRequest, message: str) -> HttpResponse:
 
 @support_staff_required
 @require_GET
-def person(request: HttpRequest) -> HttpResponse:
+def person(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A person's identities, registrations and timeline (``before`` pages to older events)."""
     user_param, email = request.GET.get("user", ""), request.GET.get("email", "")[:300]
     if user_param and not (user_param.isdigit() and len(user_param) <= 18):
@@ -199,35 +201,33 @@ def _person_query(request: HttpRequest) -> str:
 
 
 def _registration_action(
-    request: HttpRequest, pk: int, *, kind: str
-) -> tuple[object, ReasonForm, HttpResponse | None]:
+    request: AuthenticatedHttpRequest, pk: int, *, kind: str
+) -> tuple[Registration, ReasonForm] | HttpResponse:
+    """The registration and the valid reason form, or the page that says why not."""
     registration = selectors.registration_for_action(user=request.user, pk=pk)
     if registration is None:
-        return None, None, render(request, "404.html", status=404)
+        return render(request, "404.html", status=404)
     form = ReasonForm(request.POST, prefix=f"{kind}-{pk}")
     if not form.is_valid():
-        return (
-            registration,
-            form,
-            render(
-                request,
-                "support/registration_action.html",
-                {"registration": registration, "form": form, "kind": kind},
-                status=400,
-            ),
+        return render(
+            request,
+            "support/registration_action.html",
+            {"registration": registration, "form": form, "kind": kind},
+            status=400,
         )
-    return registration, form, None
+    return registration, form
 
 
 @support_staff_required
 @require_POST
-def registration_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Resend the verification email, under the same limits as the person's own resend (the
     service counts them: the registration's resends and the address's and person's email
     budgets)."""
-    registration, form, problem = _registration_action(request, pk, kind="resend")
-    if problem is not None:
-        return problem
+    action = _registration_action(request, pk, kind="resend")
+    if isinstance(action, HttpResponse):
+        return action
+    registration, form = action
     back = redirect(_person_url(user_id=registration.user_id))
     if not registration.is_pending:
         messages.error(request, _("This registration is no longer pending."))
@@ -266,10 +266,11 @@ def registration_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @support_staff_required
 @require_POST
-def registration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    registration, form, problem = _registration_action(request, pk, kind="cancel")
-    if problem is not None:
-        return problem
+def registration_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    action = _registration_action(request, pk, kind="cancel")
+    if isinstance(action, HttpResponse):
+        return action
+    registration, form = action
     try:
         services.cancel_registration_for(
             registration=registration, actor=request.user, reason=form.cleaned_data["reason"]
@@ -285,7 +286,7 @@ def registration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @support_staff_required
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     return render(
         request,
@@ -322,14 +323,14 @@ def _get_request(request: HttpRequest, reference: str):
 
 @support_staff_required
 @require_GET
-def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     support_request, missing = _get_request(request, reference)
     return missing or _request_page(request, support_request)
 
 
 @support_staff_required
 @require_POST
-def request_assign(request: HttpRequest, reference: str) -> HttpResponse:
+def request_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     support_request, missing = _get_request(request, reference)
     if missing:
         return missing
@@ -344,7 +345,7 @@ def request_assign(request: HttpRequest, reference: str) -> HttpResponse:
 
 @support_staff_required
 @require_POST
-def request_answer(request: HttpRequest, reference: str) -> HttpResponse:
+def request_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     support_request, missing = _get_request(request, reference)
     if missing:
         return missing
@@ -366,7 +367,7 @@ def request_answer(request: HttpRequest, reference: str) -> HttpResponse:
 
 @support_staff_required
 @require_POST
-def request_close(request: HttpRequest, reference: str) -> HttpResponse:
+def request_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     support_request, missing = _get_request(request, reference)
     if missing:
         return missing

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 import idna
 from django import forms
@@ -21,6 +22,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.core.validators import _ValidatorCallable
+    from django.db.models import Model
+    from django.db.models.expressions import Combinable
+
+    # django-stubs' fields are generic (the type set, the type read; the plugin adds None where
+    # null=True); Django's are not at run time.
+    _EmailModelField = models.EmailField[str | Combinable, str]
+else:
+    _EmailModelField = models.EmailField
 
 MAX_LENGTH = 254  # RFC 5321's path limit, less the angle brackets
 MAX_LOCAL_LENGTH = 64
@@ -166,14 +178,14 @@ class CanonicalEmailFormField(forms.EmailField):
     (the field's own ``invalid`` message, where a form sets one, for an address that is simply
     malformed)."""
 
-    default_validators: list = []  # canonical_email validates
+    default_validators: list[_ValidatorCallable] = []  # canonical_email validates
     default_error_messages = {"invalid": MESSAGES["invalid"]}
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", MAX_LENGTH)
         super().__init__(**kwargs)
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str | None:
         value = super().to_python(value)
         if value in self.empty_values:
             return self.empty_value
@@ -185,7 +197,7 @@ class CanonicalEmailFormField(forms.EmailField):
             raise
 
 
-class CanonicalEmailField(models.EmailField):
+class CanonicalEmailField(_EmailModelField):
     """An address column that holds canonical forms only.
 
     Saving stores (and sets on the instance) :func:`canonical_email`'s form; an exact lookup
@@ -196,25 +208,25 @@ class CanonicalEmailField(models.EmailField):
     and the only rows holding one are those the canonicalising data migration reported."""
 
     description = _("Email address (canonical form)")
-    default_validators: list = []  # to_python validates
+    default_validators: list[_ValidatorCallable] = []  # to_python validates
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in (None, ""):
-            return value
-        return canonical_email(value)
+    def to_python(self, value: Any) -> str | None:
+        text: str | None = super().to_python(value)
+        if text is None or text == "":
+            return text
+        return canonical_email(text)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> str | None:
         # Field's, not CharField's: that one goes through to_python, which refuses.
         value = models.Field.get_prep_value(self, value)
         return None if value is None else canonical_or_unchanged(str(value))
 
-    def pre_save(self, model_instance, add):
+    def pre_save(self, model_instance: Model, add: bool) -> Any:
         value = getattr(model_instance, self.attname)
         if isinstance(value, str):
             value = canonical_or_unchanged(value)
             setattr(model_instance, self.attname, value)
         return value
 
-    def formfield(self, **kwargs):
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
         return super().formfield(**{"form_class": CanonicalEmailFormField, **kwargs})

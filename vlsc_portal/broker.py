@@ -75,7 +75,9 @@ class Channel(filesystem.Channel):
             if not name.startswith(".") and name.partition(".")[2] == wanted
         )
 
-    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:
+    # kombu's filesystem channel names the message ``payload``; celery-types' stubs only know the
+    # virtual base's ``message``. Both are passed positionally.
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         path = os.path.join(self.data_folder_out, name)
         try:
@@ -83,7 +85,7 @@ class Channel(filesystem.Channel):
         except OSError as exc:
             raise ChannelError(f"Cannot add file {path!r} to directory") from exc
 
-    def _get(self, queue: str) -> dict[str, Any]:
+    def _get(self, queue: str, timeout: float | None = None) -> dict[str, Any]:
         claimed_folder = os.path.join(self.data_folder_in, CLAIMED_FOLDER)
         os.makedirs(claimed_folder, exist_ok=True)
         for name in self._message_names(queue):
@@ -147,11 +149,12 @@ class Channel(filesystem.Channel):
     def _update_table(self, exchange: str, change: Callable[[Table], Table]) -> None:
         """Replace ``exchange``'s table by ``change(table)``, one writer at a time. Readers
         (kombu's ``get_table``) see the old table or the new one, never a partial one."""
-        file = self._exchange_file(exchange)
+        file = self._exchange_file(exchange)  # type: ignore[attr-defined]  # kombu's, not in the stubs
         try:
             self.control_folder.mkdir(parents=True, exist_ok=True)
             with open(file.with_name(f"{file.name}.lock"), "ab") as lock_file:
-                filesystem.lock(lock_file, filesystem.LOCK_EX)  # released when closed
+                # Released when closed. The stubs miss LOCK_EX and type the file too narrowly.
+                filesystem.lock(lock_file, filesystem.LOCK_EX)  # type: ignore[arg-type, attr-defined]
                 table = self.get_table(exchange)
                 changed = change(list(table))
                 if changed != table:
@@ -159,7 +162,7 @@ class Channel(filesystem.Channel):
         except OSError as exc:
             raise ChannelError(f"Cannot update {file}") from exc
 
-    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str | None, queue: str) -> None:
         binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
         self._update_table(exchange, lambda table: table if binding in table else [binding, *table])
 

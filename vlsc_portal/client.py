@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from vlsc_portal import ratelimits
+from vlsc_portal.middleware import reference_id_of
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Client:
 def client_of(request: HttpRequest) -> Client:
     """The :class:`Client` behind ``request``; views call this and pass the result on."""
     return Client(
-        reference_id=request.reference_id,  # set by ReferenceIdMiddleware
+        reference_id=reference_id_of(request),
         address=ratelimits.client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        user_agent=request.headers.get("user-agent", ""),
     )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm  # the mixin goes before a form class
+else:
+    _FormBase = object
 
-class AccessibleFormMixin:
+
+class AccessibleFormMixin(_FormBase):
     """Set ``aria-describedby`` (help text, then each error) and ``aria-invalid`` on widgets,
     matching the ids that ``templates/includes/field.html`` renders."""
 
@@ -13,7 +20,7 @@ class AccessibleFormMixin:
         super().full_clean()
         self._describe_fields()
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._describe_fields()
 

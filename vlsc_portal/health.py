@@ -35,7 +35,8 @@ def check_broker() -> None:
         "socket_timeout": BROKER_PROBE_TIMEOUT,
     }
     with app.connection_for_write(transport_options=options) as conn:
-        conn.ensure_connection(max_retries=0, timeout=BROKER_PROBE_TIMEOUT)
+        # kombu takes seconds as a float; celery-types' stub says int.
+        conn.ensure_connection(max_retries=0, timeout=BROKER_PROBE_TIMEOUT)  # type: ignore[arg-type]
 
 
 def check_cache() -> None:

@@ -27,14 +27,22 @@ class ReferenceIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.reference_id = new_reference_id()
+        reference = new_reference_id()
+        # The portal's own attribute on every request (read back by ``reference_id_of``).
+        request.reference_id = reference  # type: ignore[attr-defined]
         # Not reset on the way out: Django logs a 4xx or 5xx answer ("Not Found: /x") after the
         # middleware chain has returned, and that line must carry the id the page shows. The id
         # is cleared when the response is closed (``request_finished``, below).
-        _current_reference.set(request.reference_id)
+        _current_reference.set(reference)
         response = self.get_response(request)
-        response["X-Reference-Id"] = request.reference_id
+        response["X-Reference-Id"] = reference
         return response
+
+
+def reference_id_of(request: HttpRequest) -> str:
+    """The reference id :class:`ReferenceIdMiddleware` gave ``request``."""
+    reference: str = request.reference_id  # type: ignore[attr-defined]  # set in __call__ above
+    return reference
 
 
 @receiver(request_finished, dispatch_uid="vlsc_portal.clear_reference_id")

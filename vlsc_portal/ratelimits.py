@@ -35,6 +35,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import get_adapter
 from allauth.core.internal.ratelimit import Rate, parse_rates, truncate_ip
@@ -51,6 +52,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from vlsc_portal.models import RateCounter
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrPromise
 
 # Every email the portal sends at a person's request counts against both: the address it goes to
 # (whoever asked, in whichever flow) and the user on whose behalf it is sent (whatever address).
@@ -168,11 +174,11 @@ def consume(*uses: Use) -> None:
             )
 
 
-def email_budget(*, to: str, user) -> list[Use]:
+def email_budget(*, to: str, user: AbstractBaseUser | AnonymousUser | None) -> list[Use]:
     """The budgets an email to ``to`` (canonical) sent at a person's request counts against: the
     address, and ``user`` (the person it is sent for; None when nobody is signed in)."""
     uses = [Use(EMAIL_TO_ADDRESS, key=to)]
-    if user is not None and getattr(user, "pk", None) is not None:
+    if user is not None and user.pk is not None:
         uses.append(Use(EMAIL_BY_USER, user=user.pk))
     return uses
 
@@ -181,9 +187,10 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client's address as allauth sees it (behind the production proxy: the address the
     trusted proxy reports), for limiting and for recording; None if there is none."""
     try:
-        return get_adapter(request).get_client_ip(request)
+        address: str | None = get_adapter(request).get_client_ip(request)
     except PermissionDenied:  # allauth's adapter: no address at all
         return None
+    return address
 
 
 def try_again(retry_at: datetime) -> str:
@@ -206,9 +213,9 @@ def refused(
     request: HttpRequest,
     refusal: RateLimited,
     *,
-    what: str,
+    what: str | StrPromise,
     template: str = "429.html",
-    context: dict | None = None,
+    context: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The 429 answer to a refused use: ``what`` was limited, when to try again, and a
     ``Retry-After`` header. On the portal's 429 page by default; another ``template`` (the page

@@ -20,10 +20,14 @@ request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.cache.backends.base import BaseCache
 
 from vlsc_portal.outages import CACHE_UNAVAILABLE
 
@@ -31,7 +35,12 @@ logger = logging.getLogger(__name__)
 
 
 class SessionStore(CachedDBStore):
-    def load(self) -> dict:
+    # Django's engines have these; django-stubs does not declare them.
+    _cache: BaseCache
+    _session: dict[str, Any]
+    _get_session_from_db: Callable[[], AbstractBaseSession | None]
+
+    def load(self) -> dict[str, Any]:
         try:
             data = self._cache.get(self.cache_key)
         except CACHE_UNAVAILABLE as exc:
@@ -43,7 +52,7 @@ class SessionStore(CachedDBStore):
             data = self._load_from_database(cache_it=True)
         return data
 
-    def _load_from_database(self, *, cache_it: bool) -> dict:
+    def _load_from_database(self, *, cache_it: bool) -> dict[str, Any]:
         stored = self._get_session_from_db()
         if not stored:
             return {}
@@ -58,12 +67,13 @@ class SessionStore(CachedDBStore):
         return data
 
     def exists(self, session_key: str | None) -> bool:
-        if session_key:
-            try:
-                if (self.cache_key_prefix + session_key) in self._cache:
-                    return True
-            except CACHE_UNAVAILABLE as exc:
-                self._cache_unavailable("read", exc)
+        if not session_key:
+            return False  # no row has an empty key
+        try:
+            if (self.cache_key_prefix + session_key) in self._cache:
+                return True
+        except CACHE_UNAVAILABLE as exc:
+            self._cache_unavailable("read", exc)
         return DBStore.exists(self, session_key)
 
     def save(self, must_create: bool = False) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -227,7 +228,7 @@ EXPIRY_PARALLELISM = env_int("EXPIRY_PARALLELISM", 2)
 # "Reliability": longer than any send can take, EMAIL_TIMEOUT per SMTP step).
 OUTBOX_STALE_SENDING_SECONDS = env_int("OUTBOX_STALE_SENDING_SECONDS", 600)
 
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {
         "task": "vlsc_portal.tasks.heartbeat",
         "schedule": env_int("CELERY_HEARTBEAT_SECONDS", 30),

@@ -150,6 +150,8 @@ def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError as exc:
         raise InvalidIdToken("malformed") from exc
+    if not isinstance(kid, str):  # no key in any set matches it: refused without a refetch
+        raise InvalidIdToken("unknown_signing_key")
     unusable = (ValueError, TypeError, AttributeError, jwt.PyJWKSetError, jwt.PyJWKError)
     try:
         keys = jwk_client(jwks_uri)

@@ -173,9 +173,9 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _personal_account(request, claims)
 
     if request.session.get(conversions.SESSION_ID):
-        problem = _complete_conversion(request, claims)
-        if problem is not None:
-            return problem
+        conversion_page = _complete_conversion(request, claims)
+        if conversion_page is not None:
+            return conversion_page
 
     sociallogin = provider.sociallogin_from_response(request, claims)
     sociallogin.state = state
@@ -254,7 +254,7 @@ def _complete_step_up(request: HttpRequest, claims: dict, pending: dict) -> Http
 def _complete_conversion(request: HttpRequest, claims: dict) -> HttpResponse | None:
     """The work account signed in at the end of a conversion: link it to the legacy user.
     Returns a page when that cannot be done, None to go on signing in."""
-    conversion_id = request.session.get(conversions.SESSION_ID)
+    conversion_id: int = request.session[conversions.SESSION_ID]  # the callback checked it
     try:
         conversions.complete_conversion(conversion_id=conversion_id, claims=claims)
     except conversions.WrongWorkAccount as exc:

@@ -1,4 +1,5 @@
-"""Converting a legacy personal-Microsoft-account user to a work account (PRODUCT.md Flow C).
+"""Converting a legacy personal-Microsoft-account user to a work account (README "Converting
+a personal Microsoft account (Flow C)").
 
 Steps: the personal account signs in (the callback starts a conversion context in the session);
 name and work address; a signup code emailed to that address; the organisation's country
@@ -19,6 +20,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -39,7 +41,7 @@ SESSION_CONTEXT = "conversion"
 SESSION_ID = "conversion_id"
 
 
-def begin_in_session(session, *, user: User, uid: str, address: str) -> None:
+def begin_in_session(session: SessionBase, *, user: User, uid: str, address: str) -> None:
     """Put a legacy personal account's conversion context in ``session`` (the sign-in callback
     does this, then sends the person to the conversion's first page)."""
     session[SESSION_CONTEXT] = {"user": user.pk, "uid": uid, "address": address}
@@ -90,7 +92,8 @@ def is_legacy_identity(uid: str) -> User | None:
     account = account.first()
     if account is None or not account.user.is_legacy_personal:
         return None
-    return account.user
+    user: User = account.user  # allauth is not typed
+    return user
 
 
 def _code_hash(conversion_id: int, code: str) -> str:

@@ -1,4 +1,4 @@
-"""Registration and ownership verification (PRODUCT.md Flow B).
+"""Registration and ownership verification (README "Registration (Flow B)").
 
 Links are the portal's own signed tokens (``django.core.signing``) carrying the registration id
 and a per-registration nonce, rather than allauth's HMAC email confirmation: the link must be
@@ -268,7 +268,10 @@ def registration_for_token(token: str) -> Registration:
         raise InvalidLink() from exc
     if not isinstance(data, dict):
         raise InvalidLink()
-    registration = Registration.objects.filter(pk=data.get("r")).select_related("user").first()
+    registration_id = data.get("r")
+    if not isinstance(registration_id, int):
+        raise InvalidLink()
+    registration = Registration.objects.filter(pk=registration_id).select_related("user").first()
     if registration is None or not secrets.compare_digest(
         str(registration.nonce), str(data.get("n", ""))
     ):
@@ -307,7 +310,11 @@ def confirm_ownership(*, token: str, user: User | AnonymousUser) -> Registration
     now = timezone.now()
     with transaction.atomic():
         updated = Registration.objects.filter(
-            pk=registration.pk, user=user, state=State.PENDING, expires_at__gt=now
+            # user_id: check_requester proved it is ``user``'s
+            pk=registration.pk,
+            user_id=registration.user_id,
+            state=State.PENDING,
+            expires_at__gt=now,
         ).update(state=State.COMPLETED, completed_at=now)
         if not updated:  # a concurrent confirmation, cancel or expiry won
             registration.refresh_from_db()

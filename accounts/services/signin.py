@@ -1,4 +1,4 @@
-"""Sign-in decisions and the record of every outcome (PRODUCT.md Flow A)."""
+"""Sign-in decisions and the record of every outcome (Flow A; README "Sign-in error codes")."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def work_account_for_personal(claims: dict[str, Any]) -> User | None:
     )
     for user in candidates:
         if (
-            user.socialaccount_set.filter(provider=PROVIDER_ID)
+            # allauth is untyped, so django-stubs knows no reverse accessor for its models.
+            user.socialaccount_set.filter(provider=PROVIDER_ID)  # type: ignore[attr-defined]
             .exclude(uid__endswith=f".{settings.CONSUMER_TENANT_ID}")
             .exists()
         ):

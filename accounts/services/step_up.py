@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import QueryDict
 
 RECENT_SIGN_IN = timedelta(minutes=10)
@@ -53,7 +54,7 @@ def is_recent(auth_time: int, *, now: float | None = None) -> bool:
     return now - auth_time <= MAX_AGE_SECONDS
 
 
-def remember_sign_in(session, claims: dict[str, Any]) -> None:
+def remember_sign_in(session: SessionBase, claims: dict[str, Any]) -> None:
     """At sign-in and at a step-up: keep the token's ``auth_time`` (or forget an earlier one
     when the token has none usable, so an old time is never kept) and the identity signed in
     with (``oid.tid``)."""
@@ -65,7 +66,7 @@ def remember_sign_in(session, claims: dict[str, Any]) -> None:
     session[SIGNED_IN_IDENTITY] = f"{claims['oid']}.{claims['tid']}"
 
 
-def signed_in_at(session) -> datetime | None:
+def signed_in_at(session: SessionBase) -> datetime | None:
     """When the session's person last signed in at the identity provider, or None (unknown)."""
     value = session.get(AUTH_TIME)
     if not isinstance(value, int) or isinstance(value, bool):
@@ -87,7 +88,7 @@ def require_recent_sign_in(*, step_up_at: datetime | None, now: datetime | None 
 # --- the submitted form, kept across the sign-in --------------------------------------------
 
 
-def _live_pending(session, now: float) -> dict[str, dict]:
+def _live_pending(session: SessionBase, now: float) -> dict[str, dict[str, Any]]:
     pending = session.get(PENDING)
     if not isinstance(pending, dict):
         return {}
@@ -98,7 +99,7 @@ def _live_pending(session, now: float) -> dict[str, dict]:
     }
 
 
-def stash_pending_post(session, *, user_id: int, path: str, data: QueryDict) -> str:
+def stash_pending_post(session: SessionBase, *, user_id: int, path: str, data: QueryDict) -> str:
     """Keep a submitted form (without its CSRF token) for ``user_id`` and the form's ``path``;
     return the one-time key that brings it back. At most :data:`PENDING_KEPT` are kept, each
     for :data:`PENDING_LIFETIME_SECONDS`."""
@@ -116,15 +117,18 @@ def stash_pending_post(session, *, user_id: int, path: str, data: QueryDict) -> 
     return token
 
 
-def pending_path(session, *, user_id: int, token: str) -> str | None:
+def pending_path(session: SessionBase, *, user_id: int, token: str) -> str | None:
     """The path of the form kept under ``token`` for ``user_id`` (it stays kept), or None."""
     record = _live_pending(session, time.time()).get(token)
     if record is None or record.get("user") != user_id:
         return None
-    return record["path"]
+    path: str = record["path"]
+    return path
 
 
-def take_pending_post(session, *, user_id: int, path: str, token: str) -> QueryDict | None:
+def take_pending_post(
+    session: SessionBase, *, user_id: int, path: str, token: str
+) -> QueryDict | None:
     """The form kept under ``token``, once: only for the same user and the same form path;
     None otherwise (unknown, used, expired, someone else's, another form's)."""
     now = time.time()

@@ -19,7 +19,7 @@ from accounts.services import conversion as conversions
 from accounts.services.conversion import SESSION_CONTEXT, SESSION_ID
 from vlsc_portal import ratelimits
 
-STEP_URLS = {
+STEP_URLS: dict[str, str] = {
     Conversion.State.STARTED: "accounts:convert_code",
     Conversion.State.CODE_VERIFIED: "accounts:convert_country",
     Conversion.State.AWAITING_SIGN_IN: "accounts:convert_finish",
@@ -195,7 +195,7 @@ def resend_code(request: HttpRequest) -> HttpResponse:
 
 
 def _country_guess(request: HttpRequest) -> str:
-    language = request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(",")[0]
+    language = request.headers.get("accept-language", "").split(",")[0]
     _lang, _sep, region = language.partition("-")
     return region.upper() if len(region) == 2 else ""
 

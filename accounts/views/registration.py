@@ -1,4 +1,4 @@
-"""Registration and ownership verification (PRODUCT.md Flow B)."""
+"""Registration and ownership verification (README "Registration (Flow B)")."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import InvitationAddressForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
@@ -28,7 +29,7 @@ def _confirm_url(request: HttpRequest) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     pending = registrations.pending_registration(user=user)
     if request.method == "GET" and pending is not None:
@@ -93,7 +94,7 @@ def resend_refused_text(refusal: ratelimits.RateLimited) -> str:
 
 
 def _status_page(
-    request: HttpRequest, refusal: ratelimits.RateLimited | None = None
+    request: AuthenticatedHttpRequest, refusal: ratelimits.RateLimited | None = None
 ) -> HttpResponse:
     """The registration's status; with ``refusal``, the 429 that says when to resend."""
     registration = registrations.latest_registration(user=request.user)
@@ -118,14 +119,14 @@ def _status_page(
 
 @login_required
 @require_GET
-def registration_status(request: HttpRequest) -> HttpResponse:
+def registration_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each step with its time, where the email went (masked), its delivery, the deadline."""
     return _status_page(request)
 
 
 @login_required
 @require_POST
-def resend_verification(request: HttpRequest) -> HttpResponse:
+def resend_verification(request: AuthenticatedHttpRequest) -> HttpResponse:
     pending = registrations.pending_registration(user=request.user)
     if pending is None:
         messages.error(request, _("There is no pending registration to resend."))
@@ -147,7 +148,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel_registration(request: HttpRequest) -> HttpResponse:
+def cancel_registration(request: AuthenticatedHttpRequest) -> HttpResponse:
     pending = registrations.pending_registration(user=request.user)
     if pending is None:
         messages.error(request, _("There is no pending registration to cancel."))

@@ -15,7 +15,7 @@ from allauth.socialaccount.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.entra.provider import PROVIDER_ID
+from accounts.http import AuthenticatedHttpRequest
 from accounts.services import step_up
 from accounts.views.signin import start_limit
 
@@ -33,7 +34,9 @@ def step_up_url(token: str) -> str:
     return reverse("accounts:step_up", args=[token])
 
 
-def send_to_step_up(request: HttpRequest, data=None) -> HttpResponseRedirect:
+def send_to_step_up(
+    request: AuthenticatedHttpRequest, data: QueryDict | None = None
+) -> HttpResponseRedirect:
     """For a view that met ``StepUpRequired`` on a POST: keep what was submitted (``data``,
     default the POST) for this user and this form's path, and send the browser (303: a GET) to
     the page that asks them to sign in again."""
@@ -51,7 +54,7 @@ def send_to_step_up(request: HttpRequest, data=None) -> HttpResponseRedirect:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def sign_in_again(request: HttpRequest, token: str) -> HttpResponse:
+def sign_in_again(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     path = step_up.pending_path(request.session, user_id=request.user.pk, token=token)
     if path is None:
         messages.error(

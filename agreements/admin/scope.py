@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.http import AuthenticatedHttpRequest
 from agreements import selectors
+from agreements.models import Agreement
 
 
-def administered_agreements(request: HttpRequest):
-    """The agreements this request's user administers, computed once per request."""
-    if not hasattr(request, "_administered_agreements"):
-        request._administered_agreements = selectors.agreements_administered_by(user=request.user)
-    return request._administered_agreements
+class _AdminRequest(AuthenticatedHttpRequest):
+    _administered_agreements: QuerySet[Agreement]
+
+
+def administered_agreements(request: HttpRequest) -> QuerySet[Agreement]:
+    """The agreements this request's user administers, computed once per request (the admin's
+    requests are signed in)."""
+    admin_request = cast(_AdminRequest, request)
+    if not hasattr(admin_request, "_administered_agreements"):
+        admin_request._administered_agreements = selectors.agreements_administered_by(
+            user=admin_request.user
+        )
+    return admin_request._administered_agreements
 
 
 LAST_ADMIN_MESSAGE = _(

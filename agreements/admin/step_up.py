@@ -3,6 +3,9 @@ save it again; removals go through the services (the last-administrator rule).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
@@ -41,7 +44,13 @@ def _prefilled(form_class, data: QueryDict):
     return Prefilled
 
 
-class StepUpAdminMixin:
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin[Any]  # the mixins go before a ModelAdmin
+else:
+    _AdminBase = object
+
+
+class StepUpAdminMixin(_AdminBase):
     """Giving or taking Administrator needs a recent sign-in: the services check it
     (``services.require_recent_sign_in``) against the session's (``step_up_at``) and raise
     StepUpRequired before writing anything. Here a POST that meets it keeps what was submitted
@@ -56,8 +65,11 @@ class StepUpAdminMixin:
         token = request.GET.get("step_up")
         if request.method != "GET" or not token:
             return None
+        user_id = request.user.pk
+        if user_id is None:  # the admin's requests are signed in
+            return None
         data = step_up.take_pending_post(
-            request.session, user_id=request.user.pk, path=request.path, token=token
+            request.session, user_id=user_id, path=request.path, token=token
         )
         if data is not None:
             self.message_user(request, RESUBMIT_MESSAGE, messages.INFO)
@@ -82,7 +94,8 @@ class RemovalRefusedMixin(StepUpAdminMixin):
     """Deleting through the service, so the last administrator's own Administrator stays, and
     removing Administrator needs a recent sign-in (one page, one bulk action: all or nothing)."""
 
-    remove_service = None
+    # The service that removes one row: (obj, *, actor, step_up_at); set by each admin.
+    remove_service: Callable[..., object]
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)

@@ -51,7 +51,9 @@ def request_access(
     ).first()
     if existing:
         return existing
-    needs_support = bool(agreement) and not selectors.has_active_administrator(agreement=agreement)
+    needs_support = agreement is not None and not selectors.has_active_administrator(
+        agreement=agreement
+    )
     try:
         with transaction.atomic():
             access_request = AccessRequest.objects.create(
@@ -127,6 +129,7 @@ def access_request_decide(
             step_up_at=recent_sign_in,
         )
         if accept:
+            assert agreement is not None, "only a request naming an agreement is pending"
             permission_grant(
                 agreement=agreement,
                 email=decided.email,

@@ -5,12 +5,22 @@ compiled SQL per shape and substitutes each call's values for the sentinels it w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
 from django.db import connection
+from django.db.models import QuerySet
 
-_COMPILED: dict[tuple, dict] = {}
+_COMPILED: dict[tuple[Hashable, ...], dict[Any, Any]] = {}
+
+Name = TypeVar("Name", bound=Hashable)
 
 
-def run_compiled(key: tuple, build, values: dict) -> dict:
+def run_compiled(
+    key: tuple[Hashable, ...],
+    build: Callable[[], dict[Name, QuerySet[Any]]],
+    values: dict[Any, Any],
+) -> dict[Name, list[Any]]:
     """Run the querysets ``build()`` makes, as raw SQL compiled once per ``key``.
 
     Django can take longer to compile a query than the database takes to answer it. ``build``
@@ -36,7 +46,7 @@ def run_compiled(key: tuple, build, values: dict) -> dict:
     }
 
 
-def _hashable(value) -> bool:
+def _hashable(value: object) -> bool:
     try:
         hash(value)
     except TypeError:

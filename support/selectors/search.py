@@ -104,11 +104,12 @@ def users_with_address(address: str) -> list[User]:
     not), registration, conversion or sign-in attempt. One query: a UNION of index lookups (an OR
     of subqueries would scan every user), compiled once (Django takes about 8 ms to compile it,
     PostgreSQL under 1 ms to run it)."""
-    return run_compiled(
+    users: list[User] = run_compiled(
         ("users_with_address",),
         lambda: {"users": users_with_address_queryset(_SENTINEL_ADDRESS)},
         {_SENTINEL_ADDRESS: address},
     )["users"]
+    return users
 
 
 def people_with_address(address: str) -> list[Match]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -97,7 +98,7 @@ def _any(*conditions: Q | None) -> Q | None:
     return combined
 
 
-def timeline_querysets(subject: Person, before: Cursor | None, n: int) -> dict[int, QuerySet]:
+def timeline_querysets(subject: Person, before: Cursor | None, n: int) -> dict[int, QuerySet[Any]]:
     """Each source's query for one timeline page, by source rank (sources with nothing to match
     on are left out)."""
     user, addresses = subject.user, subject.addresses
@@ -164,14 +165,14 @@ _SENTINEL_CURSOR_PK = -7_000_002
 _SENTINEL_AT = datetime(1999, 12, 31, 23, 59, 58, 123457, tzinfo=UTC)
 
 
-def timeline_rows(subject: Person, before: Cursor | None, n: int) -> dict[int, list]:
+def timeline_rows(subject: Person, before: Cursor | None, n: int) -> dict[int, list[Any]]:
     """Run :func:`timeline_querysets` compiled once per shape of page (whether there is a
     user, how many addresses and references, which cursor, page size): Django spends about three
     times as long compiling these seven queries as the database spends answering them."""
     ops = connection.ops
     sentinel_addresses = [f"sentinel-{i}@compiled.invalid" for i in range(len(subject.addresses))]
     sentinel_references = [f"SENTINEL{i:08d}" for i in range(len(subject.references))]
-    values = {
+    values: dict[Any, Any] = {
         _SENTINEL_USER_PK: subject.user.pk if subject.user is not None else None,
         _SENTINEL_CURSOR_PK: before.pk if before else None,
         ops.adapt_datetimefield_value(_SENTINEL_AT): (

@@ -30,6 +30,14 @@ TEST_ONLY = {
     "ruff",
     "check-jsonschema",
     "ruamel.yaml",
+    "pre-commit",
+    "django-upgrade",
+    "djlint",
+    "mypy",
+    "django-stubs",
+    "django-stubs-ext",
+    "types-requests",
+    "celery-types",
 }
 
 
@@ -220,7 +228,11 @@ def _imports() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for package in PORTAL_PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            tree = ast.parse(path.read_text(), str(path))
+            type_only = _under_type_checking(tree)
+            for node in ast.walk(tree):
+                if node in type_only:
+                    continue  # for mypy only (django-stubs-ext's names): never imported at run time
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -230,6 +242,19 @@ def _imports() -> dict[str, set[str]]:
                 for name in names:
                     found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
     return found
+
+
+def _under_type_checking(tree: ast.AST) -> set[ast.AST]:
+    """The nodes inside ``if TYPE_CHECKING:`` blocks."""
+    inside: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (
+            (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+            or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")
+        ):
+            for statement in node.body:
+                inside.update(ast.walk(statement))
+    return inside
 
 
 def test_production_code_never_imports_the_standin_or_development_tools():
