@@ -38,7 +38,8 @@ class User(AbstractUser):
 
 
 class SignInEvent(models.Model):
-    """One outcome of one sign-in attempt, kept for support (PRODUCT.md Flow A)."""
+    """One outcome of one sign-in attempt (Flow A), kept for support (README "Sign-in error
+    codes" and "Support")."""
 
     class Outcome(models.TextChoices):
         SIGNED_IN = "signed_in", _("Signed in")
@@ -86,7 +87,7 @@ class SignInEvent(models.Model):
 
 
 class Registration(models.Model):
-    """A user's claim to an invitation address (PRODUCT.md Flow B).
+    """A user's claim to an invitation address (README "Registration (Flow B)").
 
     The address the identity provider proved at sign-in (``email`` with ``xms_edov`` true)
     completes at once; any other stays pending until its owner confirms the emailed link, for 48

@@ -1,5 +1,6 @@
-"""Demo agreements for the demo directory (PRODUCT.md): Contoso, Fabrikam and Litware, with
-every contact role used at least once. Sends no welcome emails (rows are written directly)."""
+"""Demo agreements for the demo directory (README "Demo accounts"): Contoso, Fabrikam and
+Litware, with every contact role used at least once. Sends no welcome emails (rows are written
+directly)."""
 
 from __future__ import annotations
 

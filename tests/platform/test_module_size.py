@@ -1,5 +1,5 @@
 """No module outside migrations and tests is over 400 lines (issue 14): a file that grows past
-that becomes a package by topic (STYLE.md, practice 1). ``vlsc_portal/settings.py`` is exempt:
+that becomes a package by topic (docs/architecture.md). ``vlsc_portal/settings.py`` is exempt:
 it is one flat, env-driven list of settings, which reads best as one file."""
 
 from __future__ import annotations
