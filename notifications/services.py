@@ -12,6 +12,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -172,7 +173,7 @@ def _claim(email_id: int, batch_size: int) -> list[OutboundEmail]:
     return [rows[pk] for pk in (email_id, *others) if pk in rows]
 
 
-def _message(email: OutboundEmail, smtp) -> EmailMessage:
+def _message(email: OutboundEmail, smtp: BaseEmailBackend) -> EmailMessage:
     return EmailMessage(
         subject=email.subject,
         body=email.body,
