@@ -87,13 +87,13 @@ def table(results: dict) -> str:
     for name, row in results.get("web", {}).items():
         share = "100%" if name == "ceiling" else _share(name, row)
         lines.append(
-            f"| {_label(name, row, results)} | {_rps(row['rps'])} | {row['p50_ms']:.1f} | "
+            f"| {_label(name, row, results)} | {rps_text(row['rps'])} | {row['p50_ms']:.1f} | "
             f"{row['p99_ms']:.1f} | {share} | {_target(name, row, results)} |"
         )
     return "\n".join(lines + [""] + [f"- {item}" for item in figures(results)])
 
 
-def _rps(rps: float) -> str:
+def rps_text(rps: float) -> str:
     return f"{rps:,.0f}" if rps >= 100 else f"{rps:,.1f}"
 
 
@@ -179,7 +179,7 @@ def svg(results: dict) -> str:
         y += 6
         body.append(
             f'<rect x="{left}" y="{y}" width="{ceil_w:.1f}" height="{bar}" class="ceiling"/>'
-            f'<text x="{left + ceil_w + 6:.1f}" y="{y + 12}">ceiling {_rps(ceiling)} req/s</text>'
+            f'<text x="{left + ceil_w + 6:.1f}" y="{y + 12}">ceiling {rps_text(ceiling)} req/s</text>'
         )
         if "target_ratio" in row:
             x = left + span * ceiling * row["target_ratio"] / scale_to
@@ -190,18 +190,18 @@ def svg(results: dict) -> str:
         y += bar + 3
         body.append(
             f'<rect x="{left}" y="{y}" width="{page_w:.1f}" height="{bar}" class="rps"/>'
-            f'<text x="{left + page_w + 6:.1f}" y="{y + 12}">{_rps(row["rps"])} req/s</text>'
+            f'<text x="{left + page_w + 6:.1f}" y="{y + 12}">{rps_text(row["rps"])} req/s</text>'
         )
         y += bar + 14
         if detail:
             body.append(f'<text x="{left}" y="{y}" class="detail">{escape(detail)}</text>')
             y += gap
-        summary.append(f"{label}: {_rps(row['rps'])} requests per second" + _s(detail))
+        summary.append(f"{label}: {rps_text(row['rps'])} requests per second" + _s(detail))
     height = y + 8
     title = "Requests per second of each page beside the ceiling's"
     desc = (
         f"From make bench on {results.get('started_at', '')[:10]}, one run: the ceiling (a bare "
-        f"view through the same middleware) answered {_rps(ceiling)} requests per second. "
+        f"view through the same middleware) answered {rps_text(ceiling)} requests per second. "
         + "; ".join(summary)
         + ". Outlined bars are the ceiling, filled bars the page; a vertical line marks the "
         "page's target share of the ceiling."
