@@ -179,7 +179,8 @@ def svg(results: dict) -> str:
         y += 6
         body.append(
             f'<rect x="{left}" y="{y}" width="{ceil_w:.1f}" height="{bar}" class="ceiling"/>'
-            f'<text x="{left + ceil_w + 6:.1f}" y="{y + 12}">ceiling {rps_text(ceiling)} req/s</text>'
+            f'<text x="{left + ceil_w + 6:.1f}" y="{y + 12}">'
+            f"ceiling {rps_text(ceiling)} req/s</text>"
         )
         if "target_ratio" in row:
             x = left + span * ceiling * row["target_ratio"] / scale_to
