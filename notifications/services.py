@@ -124,7 +124,12 @@ def deliver(email_id: int, *, batch_size: int = BATCH_SIZE) -> bool:
     cutoff = started + settings.OUTBOX_STALE_SENDING_SECONDS / 2
     smtp = get_connection()
     try:
-        smtp.open()  # one SMTP connection for the batch (a failure here fails the first)
+        smtp.open()  # one SMTP connection for the whole batch
+    except Exception as exc:  # no server: the task's row failed, the others were not tried
+        _record_failure(emails[0], exc)
+        _release(emails[1:])
+        raise
+    try:
         for index, email in enumerate(emails):
             if index and time.monotonic() > cutoff:
                 _release(emails[index:])

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.smtp_sink import running_sink
+from entra_standin.testing import free_port
 from notifications import services
 from notifications.models import OutboundEmail
 
@@ -127,6 +128,19 @@ def test_a_broken_connection_ends_the_batch_and_puts_the_untried_rows_back(monke
     # The untried rows are fresh again: the next task takes them in its batch.
     assert services.deliver(emails[2].pk) is True
     assert states(emails[2:]) == [(State.SENT, 1)] * 2
+
+
+@pytest.mark.django_db
+def test_with_no_smtp_server_the_task_row_fails_and_the_others_go_back_untried(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    own, other = backlog(2)
+    with pytest.raises(ConnectionRefusedError):
+        services.deliver(own.pk)
+    assert states([own, other]) == [(State.QUEUED, 1), (State.QUEUED, 0)]
+    own.refresh_from_db()
+    assert "ConnectionRefusedError" in own.last_error
 
 
 @pytest.mark.django_db
