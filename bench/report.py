@@ -126,6 +126,11 @@ def figures(results: dict) -> list[str]:
             f"Expiring {expire['count']:,} pending registrations: {expire['seconds']:.1f} s "
             f"(target under {EXPIRE_SECONDS} s: {verdict(expire['seconds'] < EXPIRE_SECONDS)}); "
             f"peak RSS {expire['peak_rss_kb'] / 1024:.0f} MiB"
+            + (
+                f" ({expire['rss_before_kb'] / 1024:.0f} MiB before)"
+                if "rss_before_kb" in expire
+                else ""
+            )
         )
         if tenth:
             text += (
@@ -149,7 +154,11 @@ def figures(results: dict) -> list[str]:
         if "queries" in row
     ]
     if queries:
-        items.append("Queries per page: " + ", ".join(queries) + ".")
+        items.append(
+            "Queries per page, which do not grow with the data (`tests/bench` checks): "
+            + ", ".join(queries)
+            + "."
+        )
     return items
 
 
