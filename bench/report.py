@@ -27,6 +27,7 @@ LABELS = {
     "callback": "sign-in callback ({concurrency} at a time)",
     "support_lookup": "support person page, {events:,} events",
 }
+DATABASES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 # Targets other than a share of the ceiling (issue 14); a share is in the row (bench.run).
 CALLBACK_OWN_P50_MS = 20
 SUPPORT_PAGE_P95_MS = 50
@@ -73,7 +74,8 @@ def table(results: dict) -> str:
     lines = [
         f"Latest figures ({day}, `make bench`: {machine.get('cores')} cores, "
         f"{machine.get('memory_gib')} GiB, Python {machine.get('python')}, "
-        f"{results.get('database')} and Redis on the same machine, {options.get('workers')} "
+        f"{DATABASES.get(results.get('database', ''), results.get('database'))} and Redis on the "
+        f"same machine, {options.get('workers')} "
         f"gunicorn workers, {options.get('concurrency')} connections, "
         f"{options.get('duration'):g} s measured after {options.get('warmup'):g} s warm-up; "
         "regenerated from `bench-results/latest.json` by `python -m bench.report`):",
