@@ -23,7 +23,7 @@ from notifications.models import OutboundEmail
 logger = logging.getLogger(__name__)
 State = OutboundEmail.State
 MAX_ATTEMPTS = 6
-# Rows one delivery sends over one SMTP connection when a backlog waits (README "Emails").
+# Rows one delivery sends over one SMTP connection when a backlog waits (README "Reliability").
 BATCH_SIZE = 50
 STALE_QUEUED_AFTER = timedelta(minutes=2)
 REDACTED = "[removed after delivery: it held a single-use link or code]"
