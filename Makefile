@@ -18,7 +18,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vlsc_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 COVERAGE_FLOOR ?= 90
 
-.PHONY: run test install install-test browser lint checks pytest clean bench
+.PHONY: run test install install-test browser lint checks pytest clean bench bench-readme
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,12 @@ bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
 	  $(PY) -m bench --duration $(DURATION) --warmup $(WARMUP) --concurrency $(CONCURRENCY) \
 	  --size $(SIZE) --workers $(WORKERS) --only "$(BENCH_ONLY)"
+	$(MAKE) --no-print-directory bench-readme
+
+# The chart (bench-results/latest.svg) and the README's table, from bench-results/latest.json
+# (which only a run of every benchmark writes).
+bench-readme:
+	$(PY) -m bench.report
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .coverage htmlcov staticfiles

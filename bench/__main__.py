@@ -133,7 +133,7 @@ def main(argv: list[str]) -> int:
     )
     results = run.run(opts)
     print(run.table(results))
-    print(f"\nwritten to {run.RESULTS_DIR / 'latest.json'}")
+    print("\nwritten to " + ", ".join(results.get("written_to", [])))
     return 0
 
 

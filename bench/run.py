@@ -114,9 +114,14 @@ def run(opts: Options) -> dict:
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     if opts.write:
         RESULTS_DIR.mkdir(exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for name in (f"bench-{stamp}.json", "latest.json"):
+        # Only a run of every benchmark becomes latest.json, which the README's table and chart
+        # are drawn from (bench.report): its figures must come from one run.
+        names = [f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"]
+        if not opts.only:
+            names.append("latest.json")
+        for name in names:
             (RESULTS_DIR / name).write_text(json.dumps(results, indent=2) + "\n")
+        results["written_to"] = [str(RESULTS_DIR / name) for name in names]
     return results
 
 
@@ -225,7 +230,8 @@ def table(results: dict) -> str:
             f"email: {email['delivered_to_sink']:,} of {email['count']:,} delivered in "
             f"{email['seconds']} s = {email['emails_per_s']} emails/s "
             f"({email['worker_concurrency']} worker processes, peak RSS "
-            f"{email['worker_peak_rss_kb'] / 1024:.0f} MiB in all)"
+            f"{email['worker_peak_rss_kb'] / 1024:.0f} MiB in all; "
+            f"{email['delivered_twice']} delivered twice, {email['marked_sent']:,} marked sent)"
         )
     support = results["scale"].get("support_lookup")
     if support:

@@ -5,7 +5,8 @@ RSET, NOOP, QUIT.
 A message counts as delivered only once the sink has answered its DATA with 250, as a real
 server's acceptance would. :meth:`SmtpSink.hold_next` makes the sink read the next message whole
 and then hold its answer until the client goes away (the reliability tests kill the worker
-there): that message is not delivered."""
+there): that message is not delivered. :meth:`SmtpSink.refuse` answers RCPT for an address with
+550, as a server refusing a mailbox would; :attr:`SmtpSink.sessions` counts connections."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class SmtpSink:
         self._received: list[bytes] = []
         self._lock = threading.Lock()
         self._hold = False
+        self._refused: set[str] = set()
+        self.sessions = 0
         self.holding = threading.Event()  # set while a held message waits for its answer
 
     def hold_next(self) -> None:
@@ -33,6 +36,17 @@ class SmtpSink:
         with self._lock:
             self._hold = True
         self.holding.clear()
+
+    def refuse(self, *addresses: str) -> None:
+        """Answer RCPT TO for these addresses with 550 (and accept them again after
+        ``refuse()`` with none)."""
+        with self._lock:
+            self._refused = {address.lower() for address in addresses}
+
+    def _refuses(self, line: bytes) -> bool:
+        address = line.decode("ascii", "replace").partition(":")[2].strip().strip("<>").lower()
+        with self._lock:
+            return address in self._refused
 
     def _take_hold(self) -> bool:
         with self._lock:
@@ -44,6 +58,8 @@ class SmtpSink:
             writer.write(line.encode() + b"\r\n")
             await writer.drain()
 
+        with self._lock:
+            self.sessions += 1
         await say("220 bench-sink ESMTP")
         try:
             while True:
@@ -53,6 +69,8 @@ class SmtpSink:
                 verb = line[:4].decode("ascii", "replace").upper()
                 if verb in ("EHLO", "HELO"):
                     await say("250 bench-sink")
+                elif verb == "RCPT" and self._refuses(line):
+                    await say("550 No such mailbox here")
                 elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
                     await say("250 OK")
                 elif verb == "DATA":

@@ -20,7 +20,8 @@ TRANSIENT = (smtplib.SMTPException, ConnectionError, OSError, TimeoutError)
     ignore_result=True,
 )
 def send_email(email_id: int) -> bool:
-    """Deliver one outbox row; idempotent (a sent row is not sent again)."""
+    """Deliver one outbox row, with a batch of others waiting for their first attempt
+    (``services.deliver``); idempotent (a sent row is not sent again)."""
     return services.deliver(email_id)
 
 

@@ -220,6 +220,10 @@ CELERY_TASK_ACKS_LATE = True
 # (notifications.requeue_stale_emails), so nothing is lost by failing at once.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Database connections in a worker live as in a web process (DATABASE_CONN_MAX_AGE): Celery's
+# Django fixup would close them around every task; vlsc_portal.celery closes old ones instead,
+# and the fixup only recycles them after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Database connections the registration expiry spreads a large backlog over (one on SQLite).
