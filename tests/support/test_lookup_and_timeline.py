@@ -282,12 +282,13 @@ def test_the_address_lookup_finds_each_user_once_through_every_kind_of_record(bo
         sign_in_event(f"S{n:011d}", user=erin, address="shared@outlook.com")
     sign_in_event("SNOBODY00000", address="shared@outlook.com")  # names no user
     EmailAddress.objects.create(user=frank, email="shared@outlook.com")
-    EmailAddress.objects.create(user=bob, email="shared@outlook.com")
+    sign_in_event("SFRANK000000", user=frank, address="shared@outlook.com")  # two kinds
     Registration.objects.filter(pk=pending.pk).update(invitation_address="shared@outlook.com")
+    gina = make_user("shared@outlook.com")  # her sign-in address
 
     found = selectors.users_with_address("shared@outlook.com")
 
-    assert found == sorted([bob, carol, dave, erin, frank], key=lambda u: u.pk)
+    assert found == sorted([bob, carol, dave, erin, frank, gina], key=lambda u: u.pk)
     assert selectors.users_with_address("bob@fabrikam.com") == [bob]  # sign-in address
     assert selectors.users_with_address("nobody@contoso.com") == []
 
