@@ -2,8 +2,7 @@
 
 By concern: ``access`` (who is support staff), ``search`` (finding people by address, agreement
 or reference id), ``people`` (the person page's subject), ``timeline`` (everything that happened
-to them), ``queue`` (open requests) and ``compiled`` (querysets compiled once per shape). Callers
-import the public names from here."""
+to them), and ``queue`` (open requests). Callers import the public names from here."""
 
 from __future__ import annotations
 
@@ -34,7 +33,6 @@ from support.selectors.search import (
     lookup,
     people_with_address,
     users_with_address,
-    users_with_address_queryset,
 )
 from support.selectors.timeline import (
     PAGE_SIZE,
@@ -42,8 +40,6 @@ from support.selectors.timeline import (
     Entry,
     Timeline,
     timeline,
-    timeline_querysets,
-    timeline_rows,
 )
 
 __all__ = [
@@ -76,8 +72,5 @@ __all__ = [
     "support_request",
     "support_requests_visible_to",
     "timeline",
-    "timeline_querysets",
-    "timeline_rows",
     "users_with_address",
-    "users_with_address_queryset",
 ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Conversion, SignInEvent
+from accounts.models import Conversion, Registration, SignInEvent
 from agreements.models import Agreement, AgreementContact, AuditEvent, PermissionGrant
 from notifications.models import OutboundEmail
 from support import selectors, services
@@ -110,6 +112,7 @@ def test_unknown_numbers_and_references_are_404(support_client):
         "email=nobody",
         "user=1&before=zzz",
         "user=1&before=999999999999999999.1.1",
+        "user=1&before=1764000000000000.1.9999999999999999999",
     ],
 )
 def test_malformed_person_links_are_400(support_client, bob, query):
@@ -164,11 +167,14 @@ def _many_events(bob, count: int) -> None:
         )
         for i in range(count)
     )
-    SignInEvent.objects.update(created_at=now)  # equal times: the cursor's tie-break is tested
     OutboundEmail.objects.bulk_create(
         OutboundEmail(kind="k", to="bob@fabrikam.com", subject=f"s{i}", body="", queued_at=now)
         for i in range(count)
     )
+    # Equal times within and across sources: the cursor's tie-breaks (id, then source) are tested.
+    SignInEvent.objects.update(created_at=now)
+    OutboundEmail.objects.update(created_at=now)
+    Registration.objects.update(created_at=now)
 
 
 @pytest.mark.parametrize("count", [3, 300])
@@ -203,25 +209,23 @@ def test_the_person_page_pages_to_older_events(support_client, bob, pending):
     assert older.status_code == 200 and "Newest events" in older.content.decode()
 
 
-def _sqlite_plan(queryset) -> str:
+def _sqlite_plans(run) -> list[str]:
+    """The SQLite query plan of each statement ``run()`` executes."""
     if connection.vendor != "sqlite":
         pytest.skip("the plan is checked on SQLite")
-    sql, params = queryset.query.sql_with_params()
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    plans = []
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row) for row in cursor.fetchall())
+        for query in captured.captured_queries:
+            cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+            plans.append("\n".join(str(row) for row in cursor.fetchall()))
+    return plans
 
 
-def test_the_timeline_reads_sign_in_events_by_address_through_its_index():
-    plan = _sqlite_plan(
-        SignInEvent.objects.filter(address="bob@fabrikam.com").order_by("-created_at")[:26]
-    )
-    assert "signin_address_time" in plan
-
-
-def test_every_part_of_the_address_lookup_is_an_index_search():
-    plan = _sqlite_plan(selectors.users_with_address_queryset("bob@fabrikam.com"))
-    assert "SCAN" not in plan
+def test_every_part_of_the_address_lookup_is_an_index_search(bob):
+    [plan] = _sqlite_plans(lambda: selectors.users_with_address("bob@fabrikam.com"))
+    assert "SCAN" not in plan, plan
     for index in (
         "accounts_user_email",
         "account_emailaddress_email",
@@ -233,36 +237,116 @@ def test_every_part_of_the_address_lookup_is_an_index_search():
         assert f"INDEX {index}" in plan, plan
 
 
-def _rows_by_orm(subject, cursor, n):
-    querysets = selectors.timeline_querysets(subject, cursor, n)
-    return {rank: [row.pk for row in qs] for rank, qs in querysets.items()}
+def test_every_timeline_query_searches_by_index_never_scans(bob, pending):
+    services.open_support_request(
+        name="Bob",
+        email="bob@fabrikam.com",
+        topic="sign_in",
+        message="Start again page.",
+        error_reference="EEEEEEEEEEEE",
+    )
+    subject = selectors.person(user_id=bob.pk)
+    assert subject.references == ["EEEEEEEEEEEE"]
+    cursor = selectors.Cursor(at=timezone.now(), rank=3, pk=7)
+    plans = _sqlite_plans(lambda: selectors.timeline(subject=subject, before=cursor))
+    assert len(plans) == 7
+    for plan in plans:
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), plan
+    assert "signin_address_time" in plans[0] and "signin_user_time" in plans[0], plans[0]
 
 
-def test_the_compiled_timeline_answers_as_the_querysets_do_for_each_person(bob, pending):
+def test_the_address_lookup_finds_each_user_once_through_every_kind_of_record(bob, pending):
     from tests.support.conftest import make_user
 
-    _many_events(bob, 30)
+    carol = make_user("carol@contoso.com")
+    dave = make_user("dave@contoso.com")
+    erin = make_user("erin@contoso.com")
+    frank = make_user("frank@contoso.com")
+    Conversion.objects.create(
+        user=carol,
+        personal_uid="p1",
+        personal_address="shared@outlook.com",
+        name="Carol",
+        work_email="carol@contoso.com",
+        expires_at=timezone.now(),
+    )
+    Conversion.objects.create(
+        user=dave,
+        personal_uid="p2",
+        personal_address="dave@outlook.com",
+        name="Dave",
+        work_email="shared@outlook.com",
+        expires_at=timezone.now(),
+    )
+    for n in range(3):  # many attempts, one user
+        sign_in_event(f"S{n:011d}", user=erin, address="shared@outlook.com")
+    sign_in_event("SNOBODY00000", address="shared@outlook.com")  # names no user
+    EmailAddress.objects.create(user=frank, email="shared@outlook.com")
+    sign_in_event("SFRANK000000", user=frank, address="shared@outlook.com")  # two kinds
+    Registration.objects.filter(pk=pending.pk).update(invitation_address="shared@outlook.com")
+    gina = make_user("shared@outlook.com")  # her sign-in address
+
+    found = selectors.users_with_address("shared@outlook.com")
+
+    assert found == sorted([bob, carol, dave, erin, frank, gina], key=lambda u: u.pk)
+    assert selectors.users_with_address("bob@fabrikam.com") == [bob]  # sign-in address
+    assert selectors.users_with_address("nobody@contoso.com") == []
+
+
+def test_the_address_lookup_lists_at_most_twenty_users():
+    from tests.support.conftest import make_user
+
+    users = [make_user(f"u{n}@contoso.com") for n in range(22)]
+    for user in users:
+        EmailAddress.objects.create(user=user, email="team@contoso.com")
+    assert selectors.users_with_address("team@contoso.com") == users[:20]
+
+
+def test_a_timeline_shows_only_its_own_persons_rows_each_once(bob, pending):
+    from tests.support.conftest import make_user
+
     alice = make_user("alice@fabrikam.com")
-    for i in range(5):
-        sign_in_event(f"A{i:011d}", user=alice, address="alice@fabrikam.com")
-    bob_subject = selectors.person(user_id=bob.pk)
-    alice_subject = selectors.person(user_id=alice.pk)
-    first = selectors.timeline(subject=bob_subject, page_size=10)
-    cursor = selectors.Cursor.decode(first.next_cursor)
-    for subject in (bob_subject, alice_subject, bob_subject):
-        for before in (None, cursor):
-            compiled = selectors.timeline_rows(subject, before, 11)
-            assert {r: [row.pk for row in rows] for r, rows in compiled.items()} == (
-                _rows_by_orm(subject, before, 11)
-            )
-    alice_rows = selectors.timeline_rows(alice_subject, None, 11)[1]
-    assert {row.user_id for row in alice_rows} == {alice.pk}
+    sign_in_event("ALICE0000000", user=alice, address="alice@fabrikam.com")
+    OutboundEmail.objects.create(
+        kind="k", to="alice@fabrikam.com", subject="A", body="", queued_at=timezone.now()
+    )
+    # One event that matches bob three ways (user, address, quoted reference) and one email
+    # that matches him two ways (user and address).
+    sign_in_event("BOB000000000", user=bob, address="bob@fabrikam.com")
+    OutboundEmail.objects.create(
+        kind="k", to="bob@fabrikam.com", user=bob, subject="B", body="", queued_at=timezone.now()
+    )
+    services.open_support_request(
+        name="Bob",
+        email="bob@fabrikam.com",
+        topic="other",
+        message="Help.",
+        user=bob,
+        error_reference="BOB000000000",
+    )
+    bob_entries = selectors.timeline(subject=selectors.person(user_id=bob.pk)).entries
+    keys = [(e.source, e.pk) for e in bob_entries]
+    assert len(keys) == len(set(keys))
+    assert [e.reference for e in bob_entries if e.source == "sign_in"] == ["BOB000000000"]
+    assert [e.title for e in bob_entries].count("Email “B”") == 1
+    alice_entries = selectors.timeline(subject=selectors.person(user_id=alice.pk)).entries
+    assert [(e.source, e.reference or e.title) for e in alice_entries] == [
+        ("email", "Email “A”"),
+        ("sign_in", "ALICE0000000"),
+    ]
 
 
-def test_the_compiled_address_lookup_answers_as_the_queryset_does(bob, pending):
-    for address in ("bob@fabrikam.com", "BOB@FABRIKAM.COM".lower(), "nobody@x.com"):
-        expected = list(selectors.users_with_address_queryset(address))
-        assert selectors.users_with_address(address) == expected
+def test_addresses_holding_sql_characters_are_only_ever_values(bob):
+    from tests.support.conftest import make_user
+
+    hostile = 'o\'brien%(address)s--"x"@contoso.com'  # quote, placeholder, comment, quotes
+    user = make_user(hostile)
+    sign_in_event("QUOTE0000000", user=user, address=hostile)
+    assert selectors.users_with_address(hostile) == [user]
+    assert selectors.users_with_address("' OR 1=1 --") == []
+    entries = selectors.timeline(subject=selectors.person(user_id=user.pk)).entries
+    assert [e.reference for e in entries] == ["QUOTE0000000"]
+    assert selectors.person(user_id=user.pk).addresses == [hostile]
 
 
 @pytest.mark.parametrize(
