@@ -24,7 +24,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, AgreementContact, PermissionGrant
@@ -61,6 +61,46 @@ class DashboardPage:
     missing_page: str | None
     reaches_any: bool
     columns: list[dict]
+
+    @property
+    def summary(self) -> str:
+        """Which agreements these are, of how many, on which page (one translated sentence:
+        cheaper than a ``blocktranslate`` of six numbers on every request)."""
+        page, total = self.page, self.page.paginator.count
+        values = {
+            "first": page.start_index(),
+            "last": page.end_index(),
+            "total": total,
+            "text": self.text,
+            "number": page.number,
+            "pages": page.paginator.num_pages,
+        }
+        if self.text:
+            return (
+                ngettext(
+                    "%(first)s–%(last)s of %(total)s agreement matching “%(text)s”, "
+                    "page %(number)s of %(pages)s.",
+                    "%(first)s–%(last)s of %(total)s agreements matching “%(text)s”, "
+                    "page %(number)s of %(pages)s.",
+                    total,
+                )
+                % values
+            )
+        return (
+            ngettext(
+                "%(first)s–%(last)s of %(total)s agreement, page %(number)s of %(pages)s.",
+                "%(first)s–%(last)s of %(total)s agreements, page %(number)s of %(pages)s.",
+                total,
+            )
+            % values
+        )
+
+    @property
+    def position(self) -> str:
+        return gettext("Page %(number)s of %(pages)s") % {
+            "number": self.page.number,
+            "pages": self.page.paginator.num_pages,
+        }
 
 
 @lru_cache(maxsize=16)
