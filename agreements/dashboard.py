@@ -127,16 +127,11 @@ def _access_texts(language: str | None, roles: int, grants: int) -> tuple[str, s
     return ", ".join(role_names) or "—", ", ".join(kind_names), may
 
 
-def _bits(column: str, bits: dict[str, int]) -> str:
-    """SQL for the bit of ``column``'s value (codes of the choices, never input)."""
-    assert all(re.fullmatch(r"[a-z_]+", value) for value in bits)  # noqa: S101
-    whens = " ".join(f"WHEN '{value}' THEN {bit}" for value, bit in bits.items())
+def _case(column: str, values: dict[str, int]) -> str:
+    """SQL mapping ``column``'s choice codes (constants of the code, never input) to numbers."""
+    assert all(re.fullmatch(r"[a-z_]+", value) for value in values)  # noqa: S101
+    whens = " ".join(f"WHEN '{value}' THEN {number}" for value, number in values.items())
     return f"CASE {column} {whens} ELSE 0 END"
-
-
-def _rank(column: str, ranks: dict[str, int]) -> str:
-    """SQL for the alphabetical rank of ``column``'s choice name (codes, never input)."""
-    return _bits(column, ranks)
 
 
 def _in(name: str, values: list[str], params: dict) -> str:
@@ -182,12 +177,12 @@ def _page_statement(
             matches.append("a.program " + _in("program", programs, params))
         where.append("(" + " OR ".join(matches) + ")")
     key = sort.lstrip("-")
-    column = _rank(f"a.{key}", texts[f"{key}_rank"]) if key in ("program", "status") else f"a.{key}"
+    column = _case(f"a.{key}", texts[f"{key}_rank"]) if key in ("program", "status") else f"a.{key}"
     order = f"{column} {'DESC' if sort.startswith('-') else 'ASC'}"
     if key != "number":
         order += ", a.number ASC"
-    roles = _HELD.format(bit=_bits("h.role", ROLE_BITS), table=_CONTACTS, emails=in_emails)
-    kinds = _HELD.format(bit=_bits("h.kind", KIND_BITS), table=_GRANTS, emails=in_emails)
+    roles = _HELD.format(bit=_case("h.role", ROLE_BITS), table=_CONTACTS, emails=in_emails)
+    kinds = _HELD.format(bit=_case("h.kind", KIND_BITS), table=_GRANTS, emails=in_emails)
     sql = (
         f"SELECT a.number, a.program, a.customer, a.status, COALESCE({roles}, 0),"  # noqa: S608
         f" COALESCE({kinds}, 0), COUNT(*) OVER ()"
