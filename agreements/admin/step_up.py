@@ -150,7 +150,3 @@ class RemovalRefusedMixin(StepUpAdminMixin):
                 "changelist_url": request.path,
             },
         )
-
-    @property
-    def _url_name(self) -> str:
-        return f"{self.model._meta.app_label}_{self.model._meta.model_name}"
