@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from agreements.dashboard import FILTER_MAX_LENGTH
 from agreements.models import PermissionGrant
 from vlsc_portal.addresses import canonical_email
 
@@ -68,3 +69,15 @@ class AccessRequestForm(forms.Form):
                 )
             )
         return cleaned
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's filter box (a GET form, its field written out in
+    ``agreements/dashboard.html``): text matched against agreement number, customer and
+    program. Sort and page are read leniently by ``agreements.dashboard``."""
+
+    q = forms.CharField(
+        label=_("Filter by agreement number, customer or program"),
+        max_length=FILTER_MAX_LENGTH,
+        required=False,
+    )

@@ -93,15 +93,11 @@ class AgreementAccess:
         return Kind.ADMINISTRATOR in self.kinds
 
 
-def access_by_agreement(
-    *, emails: list[str], agreements: QuerySet[Agreement] | None = None
-) -> dict[int, AgreementAccess]:
-    """Two queries whatever the data size: the contact roles and grants on these addresses
-    (one UNION, plain values), then the agreements they name, by number. Returns
-    ``{agreement id: AgreementAccess}``."""
-    rows: dict[int, AgreementAccess] = {}
-    if not emails:
-        return rows
+def roles_and_kinds(
+    *, emails: list[str], agreements: QuerySet[Agreement] | list[int] | None = None
+) -> dict[int, tuple[set[str], set[str]]]:
+    """One query (a UNION of plain values): ``{agreement id: (contact roles, granted kinds)}`` of
+    these addresses, on ``agreements`` (a queryset or ids) when given."""
     contacts = AgreementContact.objects.filter(email__in=emails)
     grants = PermissionGrant.objects.filter(email__in=emails)
     if agreements is not None:
@@ -116,6 +112,19 @@ def access_by_agreement(
     for agreement_id, value, source in pairs:
         roles, kinds = by_agreement.setdefault(agreement_id, (set(), set()))
         (roles if source == "role" else kinds).add(value)
+    return by_agreement
+
+
+def access_by_agreement(
+    *, emails: list[str], agreements: QuerySet[Agreement] | None = None
+) -> dict[int, AgreementAccess]:
+    """Two queries whatever the data size: the contact roles and grants on these addresses
+    (one UNION, plain values), then the agreements they name, by number. Returns
+    ``{agreement id: AgreementAccess}``."""
+    rows: dict[int, AgreementAccess] = {}
+    if not emails:
+        return rows
+    by_agreement = roles_and_kinds(emails=emails, agreements=agreements)
     if not by_agreement:
         return rows
     for agreement in Agreement.objects.filter(pk__in=by_agreement).order_by("number"):
@@ -133,12 +142,6 @@ def access_for_addresses(*, emails: list[str]) -> list[AgreementAccess]:
 def user_access(*, user: User) -> list[AgreementAccess]:
     """Every agreement the user may reach, by agreement number; three queries in all."""
     return list(access_by_agreement(emails=verified_emails(user=user)).values())
-
-
-def dashboard_rows(*, user: User) -> list[AgreementAccess]:
-    """What the dashboard shows: each agreement with the user's roles, kinds and what they may
-    do (``agreements/_dashboard.html`` renders it as ``agreement_rows``)."""
-    return user_access(user=user)
 
 
 def agreement_access(*, user: User, number: str) -> AgreementAccess | None:

@@ -3,15 +3,15 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import verified_emails
 from accounts.services import registration as registrations
-from agreements import access_version, selectors, services
-from agreements.forms import AccessRequestForm
+from agreements import selectors, services
+from agreements.dashboard import dashboard_page
+from agreements.forms import AccessRequestForm, DashboardFilterForm
 from agreements.roles import KIND_ALLOWS
 from vlsc_portal import ratelimits
 
@@ -19,24 +19,26 @@ from vlsc_portal import ratelimits
 @login_required
 @require_GET
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The dashboard; a user who has not registered an invitation address is sent to do so."""
+    """The user's agreements, 50 a page, filtered (``q``) and sorted (``sort``) by query string;
+    a user who has not registered an invitation address is sent to do so. A filter that is too
+    long answers 400 with the form's message; a page that does not exist shows the nearest one
+    and says so."""
     user = request.user
     emails = verified_emails(user=user)
     pending = registrations.pending_registration(user=user)
     if registrations.needs_registration(verified_emails=emails, pending=pending):
         return redirect("accounts:register")
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "verified_emails": emails,
-            "pending": pending,
-            # Read only when the cached table is missing or stale (see agreements.access_version).
-            "agreement_rows": SimpleLazyObject(lambda: selectors.dashboard_rows(user=user)),
-            "dashboard_cache_key": access_version.dashboard_cache_key(user=user, pending=pending),
-            "dashboard_ttl": access_version.DASHBOARD_TTL,
-        },
+    form = DashboardFilterForm(request.GET)
+    context: dict[str, object] = {"verified_emails": emails, "pending": pending, "form": form}
+    if not form.is_valid():
+        return render(request, "agreements/dashboard.html", context, status=400)
+    context["listing"] = dashboard_page(
+        emails=emails,
+        text=form.cleaned_data["q"],
+        sort=request.GET.get("sort"),
+        page=request.GET.get("page"),
     )
+    return render(request, "agreements/dashboard.html", context)
 
 
 @login_required

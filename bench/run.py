@@ -146,10 +146,10 @@ def _web(results: dict, opts: Options, base: str, standin) -> None:
             agreements=opts.dashboard_agreements, permissions=opts.dashboard_permissions
         )
         cookie = web.session_cookie_for(user)
-        measure("dashboard", Target(url=f"{base}/dashboard/", headers={"Cookie": cookie}))
+        measure("dashboard", Target(url=f"{base}{web.DASHBOARD_PATH}", headers={"Cookie": cookie}))
         results["web"]["dashboard"]["agreements"] = opts.dashboard_agreements
         results["web"]["dashboard"]["permissions"] = opts.dashboard_permissions
-        results["web"]["dashboard"]["queries"] = web.page_queries(user, "/dashboard/")
+        results["web"]["dashboard"]["queries"] = web.page_queries(user, web.DASHBOARD_PATH)
     if opts.wants("callback"):
         results["web"]["callback"] = web.callback(
             base,

@@ -21,6 +21,8 @@ from bench.processes import CLIENT_ID, CLIENT_SECRET
 from entra_standin.testing import sign_in
 
 SIGN_IN_EMAIL = "alice@contoso.com"
+# The dashboard as a person first sees it: the first page (50 agreements by number, no filter).
+DASHBOARD_PATH = "/dashboard/"
 PASSWORD = "Passw0rd!"
 
 

@@ -1,9 +1,9 @@
 """When the cache (Redis) or the database cannot be reached: a clear 503 page, never a 500.
 
 Pages that can do without the cache do (sessions fall back to the database,
-``vlsc_portal.sessions``; the dashboard renders its table afresh, ``agreements.access_version``
-and the ``cache_if_up`` tag). What cannot be done without it answers 503: a rate limit that
-cannot be checked refuses the action rather than letting it through, and nothing was changed.
+``vlsc_portal.sessions``; the dashboard reads only the database). What cannot be done without
+it answers 503: a rate limit that cannot be checked refuses the action rather than letting it
+through, and nothing was changed.
 
 Django turns an exception into a response inside each middleware layer, so a single place does
 not see them all: :class:`ServiceUnavailableMiddleware` answers for exceptions raised by views

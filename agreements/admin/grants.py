@@ -30,7 +30,6 @@ class AgreementContactAdmin(RemovalRefusedMixin, ScopedToAgreementAdmin):
     search_fields = ["email", "name", "agreement__number", "agreement__customer"]
     list_select_related = ["agreement"]
     fields = ["agreement", "role", "name", "email"]
-    actions = ["remove_selected"]
     remove_service = staticmethod(_remove_contact)
 
     def scoped_queryset(self, request):
@@ -52,7 +51,6 @@ class PermissionGrantAdmin(RemovalRefusedMixin, ScopedToAgreementAdmin):
     search_fields = ["email", "agreement__number", "agreement__customer"]
     list_select_related = ["agreement", "granted_by"]
     readonly_fields = ["granted_by", "granted_at"]
-    actions = ["remove_selected"]
     remove_service = staticmethod(_remove_grant)
 
     def scoped_queryset(self, request):

@@ -1,5 +1,5 @@
 """The admin's side of the step-up rule: keep a submitted form, sign in again, check it and
-save it again; removals go through the services (the last-administrator rule)."""
+save it again; deletions go through the services (the last-administrator rule)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from accounts.selectors import verified_emails
 from accounts.services import step_up
 from accounts.views.step_up import send_to_step_up
 from agreements import services
@@ -91,41 +90,66 @@ class StepUpAdminMixin(_AdminBase):
 
 
 class RemovalRefusedMixin(StepUpAdminMixin):
-    """Deleting through the service, so the last administrator's own Administrator stays, and
-    removing Administrator needs a recent sign-in (one page, one bulk action: all or nothing)."""
+    """Deleting goes through the removal service (``remove_service``) from Django's own hooks,
+    ``delete_model`` (the delete page) and ``delete_queryset`` (the "Delete selected" action),
+    so the last administrator's own Administrator stays and removing Administrator needs a
+    recent sign-in. Both run inside a transaction: a refusal undoes the whole deletion (rows,
+    audit and log entries) and the page says why; a missing recent sign-in sends the person to
+    sign in again and brings the same confirmation back."""
 
     # The service that removes one row: (obj, *, actor, step_up_at); set by each admin.
     remove_service: Callable[..., object]
 
+    def delete_model(self, request, obj) -> None:
+        type(self).remove_service(obj, actor=request.user, step_up_at=self.step_up_at(request))
+
+    def delete_queryset(self, request, queryset) -> None:
+        """All or nothing. The actor's own rows go last, so the rule sees what the whole
+        deletion leaves: removing one's own Administrator together with every other one is
+        refused, whatever the order of the selection."""
+        own = set(verified_emails(user=request.user))
+        step_up_at = self.step_up_at(request)
+        with transaction.atomic():
+            for obj in sorted(queryset, key=lambda row: (row.email in own, row.pk)):
+                type(self).remove_service(obj, actor=request.user, step_up_at=step_up_at)
+
     def delete_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, object_id)
-        allowed = obj is not None and self.has_delete_permission(request, obj)
-        if allowed and request.method == "POST":
-            try:
-                type(self).remove_service(
-                    obj, actor=request.user, step_up_at=self.step_up_at(request)
-                )
-            except services.LastAdministrator:
-                self.message_user(request, LAST_ADMIN_MESSAGE, messages.ERROR)
-                return HttpResponseRedirect(request.path.rsplit("delete/", 1)[0])
-            except services.StepUpRequired:
-                return send_to_step_up(request)
-            self.message_user(request, _("Removed %(obj)s.") % {"obj": obj}, messages.SUCCESS)
-            return HttpResponseRedirect(reverse(f"admin:{self._url_name}_changelist"))
-        self.take_pending(request)  # back from signing in again: the same page, to confirm
-        return super().delete_view(request, object_id, extra_context)
+        if request.method != "POST":
+            self.take_pending(request)  # back from signing in again: the same page, to confirm
+            return super().delete_view(request, object_id, extra_context)
+        try:  # Django's delete view is atomic: a refusal in delete_model rolled it all back
+            return super().delete_view(request, object_id, extra_context)
+        except services.LastAdministrator:
+            self.message_user(request, LAST_ADMIN_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.path.rsplit("delete/", 1)[0])
+        except services.StepUpRequired:
+            return send_to_step_up(request)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "GET" and "step_up" in request.GET:
             pending = self.take_pending(request)
-            if pending is None or pending.get("action") != "remove_selected":
+            if pending is None or pending.get("action") != "delete_selected":
                 return HttpResponseRedirect(request.path)
             return self._confirm_removal(request, pending.getlist(ACTION_CHECKBOX_NAME))
-        return super().changelist_view(request, extra_context)
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        try:
+            # "Delete selected" logs the deletions, then calls delete_queryset: undo both.
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
+        except services.LastAdministrator:
+            self.message_user(request, LAST_ADMIN_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        except services.StepUpRequired:
+            data = QueryDict(mutable=True)
+            data["action"] = "delete_selected"
+            data.setlist(ACTION_CHECKBOX_NAME, selected)
+            return send_to_step_up(request, data)
 
     def _confirm_removal(self, request, selected: list[str]) -> TemplateResponse:
-        """Back from signing in again for a bulk removal: the rows still selected (and still in
-        scope), with a button that runs the action again."""
+        """Back from signing in again for a bulk deletion: the rows still selected (and still in
+        scope), with a button that confirms "Delete selected" for them."""
         rows = self.get_queryset(request).filter(pk__in=selected)
         return TemplateResponse(
             request,
@@ -133,46 +157,9 @@ class RemovalRefusedMixin(StepUpAdminMixin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
-                "title": _("Remove the selected rows"),
+                "title": _("Delete the selected rows"),
                 "rows": rows,
                 "checkbox_name": ACTION_CHECKBOX_NAME,
                 "changelist_url": request.path,
             },
         )
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    @admin.action(description=_("Remove the selected rows"), permissions=["delete"])
-    def remove_selected(self, request, queryset):
-        removed = refused = 0
-        step_up_at = self.step_up_at(request)
-        rows = list(queryset)
-        selected = [str(obj.pk) for obj in rows]  # a removal clears obj.pk, even rolled back
-        try:
-            with transaction.atomic():  # a row that needs a recent sign-in undoes the others
-                for obj in rows:
-                    try:
-                        type(self).remove_service(obj, actor=request.user, step_up_at=step_up_at)
-                        removed += 1
-                    except services.LastAdministrator:
-                        refused += 1
-        except services.StepUpRequired:
-            data = QueryDict(mutable=True)
-            data["action"] = "remove_selected"
-            data.setlist(ACTION_CHECKBOX_NAME, selected)
-            return send_to_step_up(request, data)
-        if removed:
-            self.message_user(
-                request,
-                ngettext("Removed %(n)d row.", "Removed %(n)d rows.", removed) % {"n": removed},
-                messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(request, LAST_ADMIN_MESSAGE, messages.ERROR)
-
-    @property
-    def _url_name(self) -> str:
-        return f"{self.model._meta.app_label}_{self.model._meta.model_name}"

@@ -15,7 +15,7 @@ from agreements.models import (
 from agreements.roles import ROLE_PERMISSIONS
 from agreements.services.audit import audit
 from agreements.services.invitations import send_welcome
-from agreements.services.permissions import refuse_last_administrator
+from agreements.services.permissions import lock_administrators, refuse_last_administrator
 from agreements.services.recent_sign_in import require_recent_sign_in
 from agreements.services.staff import sync_staff_access_for_addresses
 from vlsc_portal.addresses import canonical_email
@@ -79,14 +79,16 @@ def contact_remove(
     *, contact: AgreementContact, actor: User | None, step_up_at: datetime | None = None
 ) -> None:
     """Remove a contact. For an Online Administrator: raises LastAdministrator for the last
-    administrator's own, then StepUpRequired without the actor's recent sign-in."""
-    recent_sign_in = None
-    if contact.role in selectors.ADMIN_ROLES:
-        refuse_last_administrator(
-            agreement=contact.agreement, email=contact.email, actor=actor, contact=contact
-        )
-        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
+    administrator's own (checked under the agreement's lock), then StepUpRequired without the
+    actor's recent sign-in; nothing is written when either is raised."""
     with transaction.atomic():
+        recent_sign_in = None
+        if contact.role in selectors.ADMIN_ROLES:
+            lock_administrators(agreement=contact.agreement)
+            refuse_last_administrator(
+                agreement=contact.agreement, email=contact.email, actor=actor, contact=contact
+            )
+            recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
         audit(
             actor=actor,
             action=Action.CONTACT_REMOVED,

@@ -33,6 +33,14 @@ class LastAdministrator(Exception):
         super().__init__(agreement.number)
 
 
+def lock_administrators(*, agreement: Agreement) -> None:
+    """Hold the agreement's row until the transaction ends (``SELECT … FOR UPDATE``; call it
+    inside ``transaction.atomic``), so removals of its administrators run one after the other
+    and :func:`refuse_last_administrator` sees what the earlier one left: two administrators
+    stepping down at once cannot leave none."""
+    list(Agreement.objects.select_for_update().filter(pk=agreement.pk).values_list("pk"))
+
+
 def refuse_last_administrator(
     *,
     agreement: Agreement,
@@ -44,7 +52,8 @@ def refuse_last_administrator(
     """The last administrator may not remove their own Administrator permission: raises
     LastAdministrator when ``email`` is one of ``actor``'s verified addresses and no other
     Administrator (grant or contact, not counting ``grant`` or ``contact`` being removed) is left
-    on the agreement. ``actor`` None (the system) is never refused. Reads only."""
+    on the agreement. ``actor`` None (the system) is never refused. Reads only: a caller about
+    to remove the row locks the agreement first (:func:`lock_administrators`)."""
     if actor is None:
         return
     own = set(verified_emails(user=actor))
@@ -82,17 +91,18 @@ def permission_save(
         )
     grant.email = canonical_email(grant.email)
     changed = before is None or (before["email"], before["kind"]) != (grant.email, grant.kind)
-    if before and before["kind"] == Kind.ADMINISTRATOR and changed:
-        refuse_last_administrator(
-            agreement=grant.agreement, email=before["email"], actor=actor, grant=grant
-        )
     after = {"email": grant.email, "kind": grant.kind, "agreement_id": grant.agreement_id}
-    recent_sign_in = None
-    if before != after and Kind.ADMINISTRATOR in (grant.kind, before and before["kind"]):
-        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
     if before is None and grant.granted_by_id is None and actor is not None:
         grant.granted_by = actor
     with transaction.atomic():
+        recent_sign_in = None
+        if before and before["kind"] == Kind.ADMINISTRATOR and changed:
+            lock_administrators(agreement=grant.agreement)
+            refuse_last_administrator(
+                agreement=grant.agreement, email=before["email"], actor=actor, grant=grant
+            )
+        if before != after and Kind.ADMINISTRATOR in (grant.kind, before and before["kind"]):
+            recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
         grant.save()
         if changed or recent_sign_in is not None:
             audit(
@@ -142,14 +152,16 @@ def permission_revoke(
     *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
 ) -> None:
     """Remove a permission. For Administrator: raises LastAdministrator for the last
-    administrator's own, then StepUpRequired without the actor's recent sign-in."""
-    recent_sign_in = None
-    if grant.kind == Kind.ADMINISTRATOR:
-        refuse_last_administrator(
-            agreement=grant.agreement, email=grant.email, actor=actor, grant=grant
-        )
-        recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
+    administrator's own (checked under the agreement's lock), then StepUpRequired without the
+    actor's recent sign-in; nothing is written when either is raised."""
     with transaction.atomic():
+        recent_sign_in = None
+        if grant.kind == Kind.ADMINISTRATOR:
+            lock_administrators(agreement=grant.agreement)
+            refuse_last_administrator(
+                agreement=grant.agreement, email=grant.email, actor=actor, grant=grant
+            )
+            recent_sign_in = require_recent_sign_in(actor=actor, step_up_at=step_up_at)
         audit(
             actor=actor,
             action=Action.PERMISSION_REMOVED,

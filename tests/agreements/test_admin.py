@@ -150,7 +150,7 @@ def test_a_forged_post_for_another_agreement_is_refused(vlsc_admin_client, both)
     # A bulk action with another agreement's row selected.
     vlsc_admin_client.post(
         "/admin/agreements/permissiongrant/",
-        {"action": "remove_selected", "_selected_action": [fab_grant.pk]},
+        {"action": "delete_selected", "post": "yes", "_selected_action": [fab_grant.pk]},
     )
     assert PermissionGrant.objects.filter(pk=fab_grant.pk).exists()
     # A forged delete.
@@ -219,7 +219,7 @@ def test_the_last_administrator_cannot_remove_their_own_administrator(
     assert "last administrator" in response.content.decode()
     response = vlsc_admin_client.post(
         "/admin/agreements/permissiongrant/",
-        {"action": "remove_selected", "_selected_action": [own.pk]},
+        {"action": "delete_selected", "post": "yes", "_selected_action": [own.pk]},
         follow=True,
     )
     assert "last administrator" in response.content.decode()

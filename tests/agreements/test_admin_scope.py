@@ -222,8 +222,8 @@ def test_crafted_posts_with_another_agreements_ids_change_nothing(
 @pytest.mark.parametrize(
     ("model", "action"),
     [
-        ("agreementcontact", "remove_selected"),
-        ("permissiongrant", "remove_selected"),
+        ("agreementcontact", "delete_selected"),
+        ("permissiongrant", "delete_selected"),
         ("invitation", "resend"),
         ("agreement", "delete_selected"),
         ("accessrequest", "delete_selected"),

@@ -73,7 +73,7 @@ def test_access_is_contacts_and_grants_on_verified_addresses_only():
     PermissionGrant.objects.create(agreement=b, email="alice.old@contoso.com", kind=Kind.DOWNLOADS)
     PermissionGrant.objects.create(agreement=c, email="unproved@contoso.com", kind=Kind.DOWNLOADS)
 
-    rows = selectors.dashboard_rows(user=user)
+    rows = selectors.user_access(user=user)
 
     assert [r.agreement.number for r in rows] == ["A0000001", "B0000002"]
     assert rows[0].role_labels == ["Primary Contact"]
@@ -97,7 +97,7 @@ def test_addresses_are_stored_lower_case():
 
 
 def test_an_outsider_has_no_rows(outsider, contoso):
-    assert selectors.dashboard_rows(user=outsider) == []
+    assert selectors.user_access(user=outsider) == []
 
 
 def _populate(n: int, email: str) -> None:
@@ -111,29 +111,16 @@ def _populate(n: int, email: str) -> None:
 
 
 @pytest.mark.parametrize("size", [2, 25])
-def test_the_dashboard_takes_constant_queries(client, django_assert_max_num_queries, size):
+def test_access_takes_constant_queries(client, django_assert_max_num_queries, size):
     user = make_user("alice@contoso.com")
     _populate(size, "alice@contoso.com")
     with django_assert_max_num_queries(3):
-        rows = selectors.dashboard_rows(user=user)
+        rows = selectors.user_access(user=user)
     assert len(rows) == size
     client.force_login(user)
     with django_assert_max_num_queries(8):
         response = client.get("/agreements/request-access/")
     assert response.status_code == 200
-
-
-def test_the_dashboard_include_renders_an_accessible_table(contoso):
-    from django.template.loader import render_to_string
-
-    user = make_user("alice@contoso.com")
-    AgreementContact.objects.create(agreement=contoso, role=Role.PRIMARY_CONTACT, email=user.email)
-    html = render_to_string(
-        "agreements/_dashboard.html", {"agreement_rows": selectors.dashboard_rows(user=user)}
-    )
-    assert "<caption>" in html
-    assert 'href="/agreements/V1234567/"' in html
-    assert "Primary Contact" in html and "Product Keys" in html
 
 
 def test_the_agreement_page_shows_what_each_permission_allows(client, contoso):

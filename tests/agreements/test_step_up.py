@@ -395,7 +395,12 @@ def test_the_bulk_removal_removes_nothing_without_it_then_confirms_the_same_rows
     signed_in_minutes_ago(vlsc_admin_client, 11)
     response = vlsc_admin_client.post(
         changelist,
-        {"action": "remove_selected", "index": 0, "_selected_action": [downloads.pk, second.pk]},
+        {
+            "action": "delete_selected",
+            "post": "yes",
+            "index": 0,
+            "_selected_action": [downloads.pk, second.pk],
+        },
     )
     token = step_up_token(response)
     assert PermissionGrant.objects.filter(pk__in=[downloads.pk, second.pk]).count() == 2
@@ -404,11 +409,14 @@ def test_the_bulk_removal_removes_nothing_without_it_then_confirms_the_same_rows
     signed_in_minutes_ago(vlsc_admin_client, 0)
     confirm = vlsc_admin_client.get(changelist, {"step_up": token})
     body = confirm.content.decode()
-    assert confirm.status_code == 200 and "Remove them?" in body
+    assert confirm.status_code == 200 and "Delete them?" in body
     assert "d@contoso.com" in body and "second@contoso.com" in body
     assert PermissionGrant.objects.filter(pk__in=[downloads.pk, second.pk]).count() == 2
     ids = re.findall(r'name="_selected_action" value="(\d+)"', body)
-    vlsc_admin_client.post(changelist, {"action": "remove_selected", "_selected_action": ids})
+    assert 'name="post" value="yes"' in body and 'value="delete_selected"' in body
+    vlsc_admin_client.post(
+        changelist, {"action": "delete_selected", "post": "yes", "_selected_action": ids}
+    )
     assert not PermissionGrant.objects.filter(pk__in=[downloads.pk, second.pk]).exists()
     # An unknown or used key shows the plain list.
     assert vlsc_admin_client.get(changelist, {"step_up": token})["Location"] == changelist
@@ -446,7 +454,12 @@ def test_online_administrator_contacts_in_the_admin_need_it(vlsc_admin_client, c
     step_up_token(
         vlsc_admin_client.post(
             "/admin/agreements/agreementcontact/",
-            {"action": "remove_selected", "index": 0, "_selected_action": [contact.pk]},
+            {
+                "action": "delete_selected",
+                "post": "yes",
+                "index": 0,
+                "_selected_action": [contact.pk],
+            },
         )
     )
     contact.refresh_from_db()

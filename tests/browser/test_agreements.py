@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -66,6 +67,77 @@ def test_alice_sees_her_agreements_and_what_she_may_do(live_server, entra, page,
     page.get_by_role("button", name="Send request").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
     axe(page)
+
+
+def test_alice_filters_sorts_and_pages_her_agreements_without_javascript(
+    live_server, entra, page, axe
+):
+    """Sixty more agreements than a page holds; the filter, the sort links and the page links
+    are a GET form and plain links, so the page works with JavaScript off, at 1280 and 390
+    pixels wide."""
+    seed_demo_users()
+    seed_demo_agreements()
+    held = Agreement.objects.bulk_create(
+        Agreement(
+            number=f"P{n:07d}",
+            customer=f"Northwind Traders {n:02d}" if n % 2 else f"Litware {n:02d}",
+            program=Agreement.Program.OPEN_VALUE if n % 3 else Agreement.Program.MPSA,
+            start_date=date(2024, 1, 1),
+        )
+        for n in range(60)
+    )
+    PermissionGrant.objects.bulk_create(
+        PermissionGrant(agreement=a, email="alice@contoso.com", kind="downloads") for a in held
+    )
+    sign_in(page, live_server, axe, "alice@contoso.com")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server.url + "/dashboard/")
+        table = page.get_by_role("table", name="Your agreements and what you may do on each")
+        expect(page.get_by_text(re.compile(r"of 6\d agreements, page 1 of 2"))).to_be_visible()
+        expect(table.get_by_role("row")).to_have_count(51)
+        fits_the_viewport(page, width)
+        axe(page)
+
+        page.get_by_label("Filter by agreement number, customer or program").fill("northwind")
+        page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"\?q=northwind$"))
+        expect(page.get_by_text("1–30 of 30 agreements matching “northwind”")).to_be_visible()
+        fits_the_viewport(page, width)
+        axe(page)
+
+        table.get_by_role("link", name="Customer").click()
+        expect(table.locator('th[aria-sort="ascending"]')).to_have_text(re.compile("Customer"))
+        table.get_by_role("link", name="Customer").click()
+        expect(table.locator('th[aria-sort="descending"]')).to_have_text(re.compile("Customer"))
+        expect(table.get_by_role("row").nth(1)).to_contain_text("Northwind Traders 59")
+        expect(page.get_by_label("Filter by agreement number, customer or program")).to_have_value(
+            "northwind"
+        )
+        axe(page)
+
+        page.get_by_role("link", name="Clear the filter").click()
+        pages = page.get_by_role("navigation", name="Pages of your agreements")
+        pages.get_by_role("link", name="Next page").click()
+        expect(page).to_have_url(re.compile(r"sort=-customer&page=2"))
+        summary = re.compile(r"51–6\d of 6\d agreements, page 2 of 2")
+        expect(page.get_by_text(summary)).to_be_visible()
+        expect(pages.get_by_text("Page 2 of 2")).to_be_visible()
+        fits_the_viewport(page, width)
+        axe(page)
+
+        page.goto(live_server.url + "/dashboard/?q=no-such-thing&page=7")
+        expect(page.get_by_text("No agreements match “no-such-thing”.")).to_be_visible()
+        axe(page)
+
+
+def fits_the_viewport(page: Page, width: int) -> None:
+    """Nothing makes the page wider than the window: the table scrolls inside its region."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    region = page.get_by_role("region", name="Your agreements and what you may do on each")
+    if region.count():
+        box = region.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
 
 
 def test_admin_grants_product_keys_and_cannot_reach_fabrikam(
