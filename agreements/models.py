@@ -255,6 +255,8 @@ class AuditEvent(models.Model):
         ACCESS_REQUESTED = "access_requested", _("Access requested")
         ACCESS_ACCEPTED = "access_accepted", _("Access request accepted")
         ACCESS_DENIED = "access_denied", _("Access request denied")
+        APPLICATION_AUTHORISED = "application_authorised", _("Application authorised")
+        APPLICATION_REVOKED = "application_revoked", _("Application authorisation revoked")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -278,6 +280,15 @@ class AuditEvent(models.Model):
     agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)
     subject_email = CanonicalEmailField(_("address concerned"), max_length=254, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
+    via = models.CharField(
+        _("through"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            'Empty for the portal\'s own pages; for the provisioning API, "API" and the '
+            "application or person that called it."
+        ),
+    )
     step_up_at = models.DateTimeField(
         _("recent sign-in"),
         null=True,
