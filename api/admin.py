@@ -5,6 +5,7 @@ the history of who authorised what stays."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,8 +15,33 @@ from api import services
 from api.models import ApplicationAuthorisation
 
 
+class ApplicationAuthorisationForm(forms.ModelForm):
+    class Meta:
+        model = ApplicationAuthorisation
+        fields = ["agreement", "name", "tenant_id", "client_id", "access"]
+
+    def clean(self):
+        data = super().clean()
+        agreement, tenant, client_id = (
+            data.get(k) for k in ("agreement", "tenant_id", "client_id")
+        )
+        if agreement and tenant and client_id:
+            active = ApplicationAuthorisation.objects.filter(
+                agreement=agreement,
+                tenant_id=tenant,
+                client_id=client_id.strip(),
+                revoked_at__isnull=True,
+            )
+            if active.exists():
+                raise forms.ValidationError(
+                    _("This application is authorised on that agreement already: revoke it first.")
+                )
+        return data
+
+
 @admin.register(ApplicationAuthorisation)
 class ApplicationAuthorisationAdmin(ScopedToAgreementAdmin):
+    form = ApplicationAuthorisationForm
     list_display = [
         "agreement",
         "name",
