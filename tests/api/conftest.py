@@ -30,8 +30,10 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def authority(monkeypatch, settings):
+    """A test authority: its keys and discovery instead of the stand-in's (the modules that use
+    it say so with ``pytestmark``)."""
     settings.API_AUDIENCE = AUDIENCE
     settings.ENTRA_ALLOWED_TENANTS = []
     settings.ENTRA_CA_BUNDLE = ""

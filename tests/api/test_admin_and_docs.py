@@ -1,9 +1,13 @@
 """Application authorisations in the scoped admin; the OpenAPI document and reference page."""
 
+import pytest
+
 from agreements.models import AuditEvent
 from api.models import ApplicationAuthorisation
 
 from .conftest import APP_CLIENT_ID, CONTOSO_TID
+
+pytestmark = pytest.mark.usefixtures("authority")
 
 
 def test_an_administrator_authorises_and_revokes_an_application_audited(

@@ -17,6 +17,8 @@ from .conftest import (
     token,
 )
 
+pytestmark = pytest.mark.usefixtures("authority")
+
 PROBLEM = "application/problem+json"
 
 

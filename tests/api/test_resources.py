@@ -16,6 +16,8 @@ from notifications.models import OutboundEmail
 
 from .conftest import app_token, person_token
 
+pytestmark = pytest.mark.usefixtures("authority")
+
 Kind = PermissionGrant.Kind
 PROBLEM = "application/problem+json"
 
