@@ -33,6 +33,7 @@ class ProvisioningAPI(NinjaAPI):
         schema.setdefault("components", {}).setdefault("schemas", {})["ProblemDocument"] = (
             _problem_schema()
         )
+        _link(schema)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -44,6 +45,32 @@ class ProvisioningAPI(NinjaAPI):
                     "content": {"application/problem+json": {"schema": problem}},
                 }
         return schema
+
+
+# OpenAPI links: what a created row's id leads to (clients and schemathesis's stateful tests
+# follow them from create to read to delete).
+LINKS = {
+    "createGrant": ("grant_id", ("getGrant", "deleteGrant")),
+    "createContact": ("contact_id", ("getContact", "deleteContact")),
+}
+
+
+def _link(schema: dict[str, Any]) -> None:
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("operationId") not in LINKS:
+                continue
+            name, targets = LINKS[operation["operationId"]]
+            links = {
+                target[0].upper() + target[1:]: {
+                    "operationId": target,
+                    "parameters": {"number": "$request.path.number", name: "$response.body#/id"},
+                }
+                for target in targets
+            }
+            for status, response in operation["responses"].items():
+                if str(status) in ("200", "201"):
+                    response["links"] = links
 
 
 def _problem_schema() -> dict[str, Any]:
