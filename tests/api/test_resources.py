@@ -241,3 +241,26 @@ def test_rate_limit_answers_429_with_retry_after(api, contoso_admin, settings):
     refused = caller.get("/agreements")
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert refused["Content-Type"] == PROBLEM
+
+
+def _grant_page_queries(api, user, contoso, count, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PermissionGrant.objects.bulk_create(
+        PermissionGrant(agreement=contoso, email=f"q{count}-{i}@contoso.com", kind="downloads")
+        for i in range(count)
+    )
+    caller = api(person_token(user))
+    with CaptureQueriesContext(connection) as queries:
+        response = caller.get("/agreements/V1234567/permissions", limit=100)
+    assert response.status_code == 200 and len(response.json()["items"]) == 100
+    return len(queries)
+
+
+def test_a_page_of_grants_takes_the_same_queries_whatever_the_data(
+    api, contoso_admin, contoso, django_assert_max_num_queries
+):
+    few = _grant_page_queries(api, contoso_admin, contoso, 120, django_assert_max_num_queries)
+    many = _grant_page_queries(api, contoso_admin, contoso, 2000, django_assert_max_num_queries)
+    assert few == many <= 12
