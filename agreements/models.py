@@ -137,6 +137,8 @@ class PermissionGrant(models.Model):
                 fields=["agreement", "email", "kind"], name="permission_unique_kind_per_address"
             ),
         ]
+        # The API pages an agreement's grants by id: a page reads only its rows, however many.
+        indexes = [models.Index(fields=["agreement", "id"], name="permission_agreement_page_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.email}"
@@ -302,7 +304,11 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at"]
         # The support timeline reads a person's events newest first by address.
-        indexes = [models.Index(fields=["subject_email", "-at"], name="audit_subject_time_idx")]
+        indexes = [
+            models.Index(fields=["subject_email", "-at"], name="audit_subject_time_idx"),
+            # The API pages an agreement's events by id, newest first.
+            models.Index(fields=["agreement", "id"], name="audit_agreement_page_idx"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 

@@ -1,11 +1,13 @@
-"""The API's representations (pydantic, through django-ninja): what the OpenAPI document says."""
+"""The API's representations: what the OpenAPI document says. Plain pydantic models (django-ninja
+takes them as they are): the views build them from rows explicitly, so ninja's ``Schema`` (which
+also reads ORM objects, through a slower validator) is not needed."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum, StrEnum
 
-from ninja import Schema
+from pydantic import BaseModel as Schema
 from pydantic import Field
 
 from agreements.models import AccessRequest, AgreementContact, AuditEvent, PermissionGrant

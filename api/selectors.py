@@ -68,6 +68,21 @@ def managed_agreement(caller: Caller, number: str, *, write: bool = False) -> Sc
     An agreement they cannot see is 404 whether or not it exists; one they see but do not
     administer, or may only read, is 403."""
     number = (number or "").strip().upper()
+    if caller.user is None:  # one statement: the authorisation and its agreement
+        authorisation = (
+            active_authorisations(caller)
+            .filter(agreement__number=number)
+            .select_related("agreement")
+            .first()
+        )
+        if authorisation is None:
+            raise problems.not_found(_("There is no such agreement, or not for you."))
+        may_write = caller.may_write and authorisation.access == Access.READ_WRITE
+        if write and not may_write:
+            raise problems.forbidden(
+                _("This application may only read this agreement."), slug="read-only"
+            )
+        return Scope(agreement=authorisation.agreement, may_write=may_write)
     agreement = managed_agreements(caller).filter(number=number).first()
     if agreement is None:
         if caller.user is not None and visible_agreements(caller).filter(number=number).exists():
@@ -75,22 +90,9 @@ def managed_agreement(caller: Caller, number: str, *, write: bool = False) -> Sc
                 _("You are not an administrator of this agreement."), slug="not-administrator"
             )
         raise problems.not_found(_("There is no such agreement, or not for you."))
-    if caller.user is None:
-        authorisation = active_authorisations(caller).filter(agreement=agreement).first()
-        may_write = (
-            caller.may_write
-            and authorisation is not None
-            and authorisation.access == Access.READ_WRITE
-        )
-    else:
-        may_write = caller.may_write
-    if write and not may_write:
-        if caller.user is None:
-            raise problems.forbidden(
-                _("This application may only read this agreement."), slug="read-only"
-            )
+    if write and not caller.may_write:
         raise problems.insufficient_scope(_("Changes need the Permissions.ReadWrite scope."))
-    return Scope(agreement=agreement, may_write=may_write)
+    return Scope(agreement=agreement, may_write=caller.may_write)
 
 
 def writable_agreement_ids(caller: Caller, managed: set[int]) -> set[int]:
