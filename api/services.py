@@ -1,9 +1,10 @@
 """Writes of the API's own: authorising an organisation's application on an agreement, and
-revoking it. Both are audited on the agreement."""
+revoking it (both audited on the agreement); forgetting old idempotency keys."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from agreements.models import Agreement, AuditEvent
 from agreements.services import audit
-from api.models import ApplicationAuthorisation
+from api.models import ApplicationAuthorisation, IdempotentRequest
 
 Action = AuditEvent.Action
 
@@ -79,3 +80,15 @@ def application_revoke(*, authorisation: ApplicationAuthorisation, actor: User) 
             detail=_describe(authorisation),
         )
     return True
+
+
+IDEMPOTENCY_KEYS_KEPT = timedelta(hours=24)
+
+
+def idempotency_keys_purge(*, now=None) -> int:
+    """Forget the answers to POSTs made with an ``Idempotency-Key`` more than
+    :data:`IDEMPOTENCY_KEYS_KEPT` ago (a retry later than that is a new request). One bulk
+    statement; safe to repeat and to run on two machines at once."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEYS_KEPT
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -248,6 +248,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
     },
     "purge-rate-counters": {"task": "vlsc_portal.tasks.purge_rate_counters", "schedule": 3600},
+    "purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600},
 }
 
 # Email: SMTP in production; the dev mailbox (a Maildir read by the stand-in) otherwise.

@@ -264,3 +264,20 @@ def test_a_page_of_grants_takes_the_same_queries_whatever_the_data(
     few = _grant_page_queries(api, contoso_admin, contoso, 120, django_assert_max_num_queries)
     many = _grant_page_queries(api, contoso_admin, contoso, 2000, django_assert_max_num_queries)
     assert few == many <= 12
+
+
+def test_idempotency_keys_are_forgotten_after_a_day(api, contoso_admin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.models import IdempotentRequest
+    from api.tasks import purge_idempotency_keys
+
+    body = {"email": "k@contoso.com", "kind": "downloads"}
+    api(person_token(contoso_admin)).post(
+        "/agreements/V1234567/permissions", body, {"Idempotency-Key": "day-old"}
+    )
+    assert purge_idempotency_keys() == 0
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert purge_idempotency_keys() == 1
