@@ -1,5 +1,5 @@
 """Who calls the API: a bearer access token issued by the identity provider for the portal's
-API (``settings.API_AUDIENCE``), validated as the id_token is (``accounts.entra.client``), never
+API (``settings.API_AUDIENCES``), validated as the id_token is (``accounts.entra.client``), never
 a password or a key the portal made.
 
 - Delegated (``scp``): the person signed in at the identity provider, found by ``oid`` and
@@ -127,7 +127,7 @@ class EntraBearer(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller:
         try:
-            claims = client.validate_access_token(token, audience=settings.API_AUDIENCE)
+            claims = client.validate_access_token(token, audience=settings.API_AUDIENCES)
         except client.InvalidToken as exc:
             raise problems.unauthenticated(exc.reason) from exc
         except client.ProviderUnavailable as exc:

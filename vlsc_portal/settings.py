@@ -290,8 +290,9 @@ ENTRA_CA_BUNDLE = env_str(
 # MSAL's instance discovery asks Microsoft about the authority; a local authority skips it.
 ENTRA_INSTANCE_DISCOVERY = env_bool("ENTRA_INSTANCE_DISCOVERY", PRODUCTION)
 ENTRA_ALLOWED_TENANTS = env_list("ENTRA_ALLOWED_TENANTS", [])
-# The provisioning API's application ID URI: the audience of access tokens for it.
-API_AUDIENCE = env_str("API_AUDIENCE", "api://vlsc-portal")
+# The provisioning API's audiences: its application ID URI and, in production, its application
+# (client) id too (Entra's v2.0 access tokens carry the client id in ``aud``).
+API_AUDIENCES = env_list("API_AUDIENCES", ["api://vlsc-portal"])
 CONSUMER_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 AUTHENTICATION_BACKENDS = [

@@ -172,7 +172,7 @@ def _signing_key(token: str, jwks_uri: str, cooldown: float = 0) -> jwt.PyJWK:
 
 
 def _validated(
-    token: str, *, audience: str, require: list[str], cooldown: float = 0
+    token: str, *, audience: str | list[str], require: list[str], cooldown: float = 0
 ) -> dict[str, Any]:
     """Signature (the authority's JWKS), ``aud``, ``exp``, ``nbf``, the ``require``d claims,
     ``iss`` for the token's tenant and the allowed tenants; the claims, or InvalidToken."""
@@ -228,8 +228,9 @@ def validate_id_token(token: str) -> dict[str, Any]:
 API_KEY_REFETCH_COOLDOWN = 60  # seconds: an access token's unknown kid refetches the keys
 
 
-def validate_access_token(token: str, *, audience: str) -> dict[str, Any]:
-    """An access token for the portal's API (``audience``: its application ID URI), checked as
+def validate_access_token(token: str, *, audience: str | list[str]) -> dict[str, Any]:
+    """An access token for the portal's API (``audience``: its application ID URI or client
+    id, any one of them), checked as
     the id_token is: signature against the authority's JWKS, ``iss`` for the token's tenant,
     ``aud``, ``exp`` and ``nbf`` (with a minute's leeway), the allowed tenants. Returns the
     claims; raises :class:`InvalidToken` (``reason``) or :class:`ProviderUnavailable`. Whether

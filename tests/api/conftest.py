@@ -34,7 +34,7 @@ OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 def authority(monkeypatch, settings):
     """A test authority: its keys and discovery instead of the stand-in's (the modules that use
     it say so with ``pytestmark``)."""
-    settings.API_AUDIENCE = AUDIENCE
+    settings.API_AUDIENCES = [AUDIENCE]
     settings.ENTRA_ALLOWED_TENANTS = []
     settings.ENTRA_CA_BUNDLE = ""
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "api": "1000/m/key"}

@@ -23,7 +23,7 @@ def readme_example() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_readme_example_lists_adds_and_removes_a_permission(entra, live_server, settings):
-    settings.API_AUDIENCE = "api://vlsc-portal"
+    settings.API_AUDIENCES = ["api://vlsc-portal"]
     call_command("seed_demo", verbosity=0)
     env = {
         **os.environ,

@@ -38,7 +38,7 @@ def app_token(standin) -> str:
 def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
     entra, live_server, settings, tmp_path
 ):
-    settings.API_AUDIENCE = demo.API_APP_ID_URI
+    settings.API_AUDIENCES = [demo.API_APP_ID_URI]
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "api": "100000/m/key"}
     call_command("seed_demo", verbosity=0)
     command = [
