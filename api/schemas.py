@@ -44,9 +44,12 @@ class Contact(Schema):
     created_at: datetime
 
 
+EMAIL = {"format": "email"}  # checked by the portal's canonical form, not pydantic's
+
+
 class ContactIn(Schema):
     role: Role
-    email: str = Field(min_length=1, max_length=254)
+    email: str = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
     name: str = Field(default="", max_length=200)
 
 
@@ -59,7 +62,7 @@ class Grant(Schema):
 
 
 class GrantIn(Schema):
-    email: str = Field(min_length=1, max_length=254)
+    email: str = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
     kind: Kind
 
 

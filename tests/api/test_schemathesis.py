@@ -34,6 +34,38 @@ def app_token(standin) -> str:
     return result["access_token"]
 
 
+def pending_invitation() -> int:
+    """An invitation on V1234567 that may be resent now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agreements.models import Agreement, Invitation
+
+    long_ago = timezone.now() - timedelta(days=1)
+    invitation, _ = Invitation.objects.update_or_create(
+        agreement=Agreement.objects.get(number="V1234567"),
+        email="invited@contoso.com",
+        defaults={"first_sent_at": long_ago, "last_sent_at": long_ago},
+    )
+    return invitation.pk
+
+
+def pending_access_request() -> int:
+    """A pending request for Downloads on V1234567."""
+    from accounts.models import User
+    from agreements.models import AccessRequest, Agreement
+
+    requester = User.objects.create(username="requester", email="requester@contoso.com")
+    return AccessRequest.objects.create(
+        requester=requester,
+        email="requester@contoso.com",
+        agreement_number="V1234567",
+        agreement=Agreement.objects.get(number="V1234567"),
+        kind="downloads",
+    ).pk
+
+
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
     entra, live_server, settings, tmp_path
@@ -41,12 +73,18 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
     settings.API_AUDIENCES = [demo.API_APP_ID_URI]
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "api": "100000/m/key"}
     call_command("seed_demo", verbosity=0)
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        (HERE / "schemathesis.toml").read_text()
+        + f'"path.invitation_id" = {pending_invitation()}\n'
+        + f'"path.request_id" = {pending_access_request()}\n'
+    )
     command = [
         sys.executable,
         "-m",
         "schemathesis.cli",
         "--config-file",
-        str(HERE / "schemathesis.toml"),
+        str(config),
         "run",
         f"{live_server.url}/api/v1/openapi.json",
         "--header",
