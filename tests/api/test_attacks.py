@@ -169,3 +169,36 @@ def test_a_person_who_merely_has_access_reads_the_agreement_not_its_people(api, 
     response = caller.get("/agreements/V1234567/permissions")
     assert response.status_code == 403 and response["Content-Type"] == PROBLEM
     assert caller.get("/agreements/O8880202").status_code == 404
+
+
+def test_an_id_token_is_not_an_access_token_even_for_the_same_audience(
+    api, contoso_admin, settings
+):
+    """Where the API's audiences include the portal's own client id (one app registration), an
+    id_token names nobody's scopes or roles: refused."""
+    settings.API_AUDIENCES = ["api://vlsc-portal", "portal-client"]
+    account = contoso_admin.socialaccount_set.get()
+    oid, tid = account.uid.split(".")
+    id_token = token(aud="portal-client", oid=oid, tid=tid, nonce="n")
+    response = api(id_token).get("/agreements")
+    assert response.status_code == 403 and "insufficient_scope" in response["WWW-Authenticate"]
+
+
+def test_an_inactive_persons_token_gets_nothing(api, contoso_admin):
+    contoso_admin.is_active = False
+    contoso_admin.save()
+    response = api(person_token(contoso_admin)).get("/agreements")
+    assert response.status_code == 403 and response["Content-Type"] == PROBLEM
+
+
+def test_an_unreachable_authority_is_503_not_500(api, contoso_admin, monkeypatch):
+    from accounts.entra import client
+
+    def down():
+        raise client.ProviderUnavailable("discovery: refused")
+
+    bearer = person_token(contoso_admin)
+    monkeypatch.setattr(client, "openid_configuration", down)
+    response = api(bearer).get("/agreements")
+    assert response.status_code == 503 and response["Retry-After"]
+    assert response["Content-Type"] == PROBLEM

@@ -81,3 +81,14 @@ def test_a_sign_in_without_api_scopes_gets_no_api_token(standin):
     result = app.acquire_token_by_auth_code_flow(flow, params)
     with pytest.raises(jwt.DecodeError):
         jwt.get_unverified_header(result["access_token"])
+
+
+def test_discovery_lists_the_apis_scopes(standin):
+    document = (
+        trusted_session(standin)
+        .get(f"{standin.tls_url}/common/v2.0/.well-known/openid-configuration")
+        .json()
+    )
+    assert {f"{API}/Permissions.Read", f"{API}/Permissions.ReadWrite", f"{API}/.default"} <= set(
+        document["scopes_supported"]
+    )
