@@ -281,3 +281,40 @@ def test_idempotency_keys_are_forgotten_after_a_day(api, contoso_admin):
     assert purge_idempotency_keys() == 0
     IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=25))
     assert purge_idempotency_keys() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_posts_with_one_key_create_one_grant(contoso_admin):
+    """The second waits on the first's key (its row is locked until the first commits), then
+    replays its answer."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL (CI runs it)")
+    bearer = person_token(contoso_admin)
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, bytes]] = []
+
+    def post() -> None:
+        barrier.wait()
+        response = Client().post(
+            "/api/v1/agreements/V1234567/permissions",
+            '{"email": "race@contoso.com", "kind": "downloads"}',
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {bearer}",
+            HTTP_IDEMPOTENCY_KEY="same-key",
+        )
+        answers.append((response.status_code, response.content))
+        connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [status for status, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert PermissionGrant.objects.filter(email="race@contoso.com").count() == 1
