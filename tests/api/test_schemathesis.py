@@ -111,6 +111,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(
     result = subprocess.run(
         command,
         env={**os.environ, "NO_COLOR": "1"},
+        cwd=tmp_path,  # its cache (.schemathesis/) stays out of the repository
         capture_output=True,
         text=True,
         timeout=MAX_SECONDS + 120,
