@@ -36,3 +36,17 @@ def proven_sign_in_address(*, user: User) -> str:
         .first()
     )
     return proven_address(account.extra_data) if account is not None else ""
+
+
+def user_for_identity(*, oid: str, tid: str) -> User | None:
+    """The active portal user who signs in with this work or personal identity (the ``oid`` and
+    ``tid`` of a validated token), or None."""
+    account = (
+        SocialAccount.objects.filter(provider=PROVIDER_ID, uid=f"{oid}.{tid}")
+        .select_related("user")
+        .first()
+    )
+    if account is None:
+        return None
+    user: User = account.user
+    return user if user.is_active else None

@@ -137,6 +137,8 @@ class PermissionGrant(models.Model):
                 fields=["agreement", "email", "kind"], name="permission_unique_kind_per_address"
             ),
         ]
+        # The API pages an agreement's grants by id: a page reads only its rows, however many.
+        indexes = [models.Index(fields=["agreement", "id"], name="permission_agreement_page_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.email}"
@@ -255,6 +257,8 @@ class AuditEvent(models.Model):
         ACCESS_REQUESTED = "access_requested", _("Access requested")
         ACCESS_ACCEPTED = "access_accepted", _("Access request accepted")
         ACCESS_DENIED = "access_denied", _("Access request denied")
+        APPLICATION_AUTHORISED = "application_authorised", _("Application authorised")
+        APPLICATION_REVOKED = "application_revoked", _("Application authorisation revoked")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -278,6 +282,15 @@ class AuditEvent(models.Model):
     agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)
     subject_email = CanonicalEmailField(_("address concerned"), max_length=254, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
+    via = models.CharField(
+        _("through"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            'Empty for the portal\'s own pages; for the provisioning API, "API" and the '
+            "application or person that called it."
+        ),
+    )
     step_up_at = models.DateTimeField(
         _("recent sign-in"),
         null=True,
@@ -291,7 +304,11 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at"]
         # The support timeline reads a person's events newest first by address.
-        indexes = [models.Index(fields=["subject_email", "-at"], name="audit_subject_time_idx")]
+        indexes = [
+            models.Index(fields=["subject_email", "-at"], name="audit_subject_time_idx"),
+            # The API pages an agreement's events by id, newest first.
+            models.Index(fields=["agreement", "id"], name="audit_agreement_page_idx"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 

@@ -25,6 +25,7 @@ SIZES = {
         "people": 50_000,
         "users": 1_000,
         "samples": 500,
+        "api_grants": 10_000,
     },
     "small": {
         "registrations": 100_000,
@@ -35,6 +36,7 @@ SIZES = {
         "people": 5_000,
         "users": 200,
         "samples": 200,
+        "api_grants": 10_000,
     },
     "tiny": {
         "registrations": 200,
@@ -45,6 +47,7 @@ SIZES = {
         "people": 40,
         "users": 10,
         "samples": 10,
+        "api_grants": 300,
     },
 }
 
@@ -69,7 +72,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated subset of: landing, sign_in_start, dashboard, callback, "
+        help="comma-separated subset of: landing, sign_in_start, dashboard, callback, api_grants, "
         "expire, email, support (the ceiling always runs with the web ones)",
     )
     parser.add_argument(
@@ -128,6 +131,7 @@ def main(argv: list[str]) -> int:
         timeline_people=size["people"],
         timeline_users=size["users"],
         support_samples=size["samples"],
+        api_grants=size["api_grants"],
         tool=args.tool,
         only={item.strip() for item in args.only.split(",") if item.strip()},
     )

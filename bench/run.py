@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import processes, scale, seed, web
+from bench import api_grants, processes, scale, seed, web
 from bench.load import Target
 
 RESULTS_DIR = processes.REPO_ROOT / "bench-results"
@@ -34,6 +34,8 @@ class Options:
     timeline_people: int = 50_000
     timeline_users: int = 1_000
     support_samples: int = 500
+    api_grants: int = 10_000
+    api_samples: int = 300
     production: bool = True
     tool: str = "auto"
     only: set[str] = field(default_factory=set)  # empty: all
@@ -78,7 +80,15 @@ def run(opts: Options) -> dict:
     base = f"http://127.0.0.1:{port}"
     web_wanted = any(
         opts.wants(n)
-        for n in ("ceiling", "landing", "sign_in_start", "dashboard", "callback", "support")
+        for n in (
+            "ceiling",
+            "landing",
+            "sign_in_start",
+            "dashboard",
+            "callback",
+            "support",
+            "api_grants",
+        )
     )
     if web_wanted:
         with run_standin(
@@ -160,6 +170,8 @@ def _web(results: dict, opts: Options, base: str, standin) -> None:
         )
     if opts.wants("support"):
         _support(results, opts, base, measure)
+    if opts.wants("api_grants"):
+        _api_grants(results, opts, base, standin, measure)
     ceiling = results["web"]["ceiling"]["rps"]
     for name, row in results["web"].items():
         row["ratio_to_ceiling"] = round(row["rps"] / ceiling, 3) if ceiling else None
@@ -188,6 +200,24 @@ def _support(results: dict, opts: Options, base: str, measure) -> None:
     )
     results["web"]["support_lookup"]["queries"] = web.page_queries(staff, url[len(base) :])
     results["scale"]["support_lookup"] = {**dataset, "seed_seconds": round(seeded, 2), **latency}
+
+
+def _api_grants(results: dict, opts: Options, base: str, standin, measure) -> None:
+    """A page of 100 grants of an agreement holding ``api_grants`` of them, by an application's
+    token: throughput under load, latency one at a time (target p95 under 30 ms) and queries."""
+    api_grants.seed_agreement(opts.api_grants)
+    token = api_grants.app_token(standin)
+    url = api_grants.grants_url(base)
+    measure("api_grants", Target(url=url, headers={"Authorization": f"Bearer {token}"}))
+    row = results["web"]["api_grants"]
+    row["grants"] = opts.api_grants
+    row["queries"] = api_grants.queries(standin, token, url[len(base) :])
+    row.update(
+        {
+            f"alone_{k}": v
+            for k, v in api_grants.latency(url, token=token, samples=opts.api_samples).items()
+        }
+    )
 
 
 def table(results: dict) -> str:
@@ -232,6 +262,13 @@ def table(results: dict) -> str:
             f"({email['worker_concurrency']} worker processes, peak RSS "
             f"{email['worker_peak_rss_kb'] / 1024:.0f} MiB in all; "
             f"{email['delivered_twice']} delivered twice, {email['marked_sent']:,} marked sent)"
+        )
+    grants = results["web"].get("api_grants")
+    if grants:
+        lines.append(
+            f"  api_grants: a page of 100 of {grants['grants']:,} grants, one request at a time: "
+            f"p50 {grants['alone_p50_ms']} ms / p95 {grants['alone_p95_ms']} ms (target p95 < "
+            f"30 ms); {grants['queries']} queries"
         )
     support = results["scale"].get("support_lookup")
     if support:

@@ -101,3 +101,24 @@ DEMO_ACCOUNTS = [
         "unmanaged Litware: self-service sign-up, a code emailed to the address; xms_edov false",
     ),
 ]
+
+# The portal's provisioning API as an app registration exposes it: its application ID URI (the
+# ``aud`` of access tokens for it), the delegated scopes a signed-in person consents to, and the
+# app roles an organisation's own application is given for app-only (client credentials) tokens.
+API_APP_ID_URI = "api://vlsc-portal"
+API_SCOPES = ("Permissions.Read", "Permissions.ReadWrite")
+API_APP_ROLES = ("Permissions.Read.All", "Permissions.ReadWrite.All")
+
+# One organisation's own application (app registration in Contoso's tenant) for the README's
+# app-only example: client id, secret, tenant, name, app roles granted on the portal's API.
+CONTOSO_APP_CLIENT_ID = "3f8c2a91-5d7e-4b60-9a1f-2c4e6b8d0f13"
+CONTOSO_APP_SECRET = "contoso-provisioning-secret-dev-only"
+APPLICATIONS = [
+    (
+        CONTOSO_APP_CLIENT_ID,
+        CONTOSO_APP_SECRET,
+        CONTOSO_TID,
+        "Contoso licensing provisioning",
+        ("Permissions.ReadWrite.All",),
+    ),
+]

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from entra_standin import config
+from entra_standin.directory import access_tokens
 
 if os.environ.get("DJANGO_ENV", "").lower() == "production":
     raise ImproperlyConfigured(
@@ -123,12 +124,17 @@ OAUTH2_PROVIDER = {
         "email": "View your email address",
         "offline_access": "Maintain access to data you have given it access to",
         "User.Read": "Sign you in and read your profile",
+        **access_tokens.api_scopes(),
     },
     "DEFAULT_SCOPES": ["openid"],
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 300,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    # Entra-shaped JWT access tokens for the portal's API (access_tokens.py); refresh tokens
+    # stay opaque random strings.
+    "ACCESS_TOKEN_GENERATOR": "entra_standin.directory.access_tokens.generate",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
 }
 
 LOGGING = {

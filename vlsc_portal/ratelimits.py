@@ -148,8 +148,21 @@ def _count(name: str, *, at: int, duration: int) -> tuple[int, int]:
     return int(uses), int(resets_at)
 
 
-def consume(*uses: Use) -> None:
-    """Count one use of each of ``uses`` against every rate of its action, all or nothing.
+@dataclass(frozen=True)
+class Count:
+    """One window after a counted use: ``uses`` of ``amount`` in ``duration`` seconds, ending at
+    ``resets_at`` (seconds since the epoch); what the API's ``RateLimit`` headers say."""
+
+    action: str
+    amount: int
+    duration: int
+    uses: int
+    resets_at: int
+
+
+def consume(*uses: Use) -> list[Count]:
+    """Count one use of each of ``uses`` against every rate of its action, all or nothing, and
+    return the windows counted in.
 
     Raises :class:`RateLimited` (nothing counted) when any window is full, with the latest end of
     the full ones; ``ImproperlyConfigured`` for an unknown action or a missing subject; the
@@ -158,13 +171,16 @@ def consume(*uses: Use) -> None:
     uses per window get through, however many arrive at once."""
     counters = {bucket(use, rate): (rate, use.action) for use in uses for rate in rates(use.action)}
     if not counters:
-        return
+        return []
     at = int(now())
+    counted: list[Count] = []
     # Sorted buckets: concurrent consumers lock rows in one order and cannot deadlock.
     with transaction.atomic():
         full: list[tuple[int, str]] = []
         for name, (rate, action) in sorted(counters.items()):
-            count, resets_at = _count(name, at=at, duration=math.ceil(rate.duration))
+            duration = math.ceil(rate.duration)
+            count, resets_at = _count(name, at=at, duration=duration)
+            counted.append(Count(action, rate.amount, duration, count, resets_at))
             if count > rate.amount:
                 full.append((resets_at, action))
         if full:  # raised inside the block: the counts above are rolled back
@@ -172,6 +188,7 @@ def consume(*uses: Use) -> None:
                 retry_at=datetime.fromtimestamp(max(end for end, _ in full), tz=UTC),
                 actions=tuple(dict.fromkeys(action for _, action in full)),
             )
+    return counted
 
 
 def email_budget(*, to: str, user: AbstractBaseUser | AnonymousUser | None) -> list[Use]:

@@ -82,10 +82,13 @@ INSTALLED_APPS = [
     "notifications",
     "agreements",
     "support",
+    "ninja",  # the provisioning API's reference page from local static files, no CDN
+    "api",
 ]
 
 MIDDLEWARE = [
     "vlsc_portal.middleware.ReferenceIdMiddleware",
+    "api.middleware.ProblemDetailsMiddleware",  # every error under /api/ as problem+json
     "vlsc_portal.outages.ServiceUnavailableMiddleware",
     "vlsc_portal.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -104,7 +107,7 @@ MIDDLEWARE = [
 ]
 
 if PRODUCTION:  # collected static files, served by the web process itself
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "vlsc_portal.urls"
 WSGI_APPLICATION = "vlsc_portal.wsgi.application"
@@ -250,6 +253,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60,
     },
     "purge-rate-counters": {"task": "vlsc_portal.tasks.purge_rate_counters", "schedule": 3600},
+    "purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600},
 }
 
 # Email: SMTP in production; the dev mailbox (a Maildir read by the stand-in) otherwise.
@@ -291,6 +295,9 @@ ENTRA_CA_BUNDLE = env_str(
 # MSAL's instance discovery asks Microsoft about the authority; a local authority skips it.
 ENTRA_INSTANCE_DISCOVERY = env_bool("ENTRA_INSTANCE_DISCOVERY", PRODUCTION)
 ENTRA_ALLOWED_TENANTS = env_list("ENTRA_ALLOWED_TENANTS", [])
+# The provisioning API's audiences: its application ID URI and, in production, its application
+# (client) id too (Entra's v2.0 access tokens carry the client id in ``aud``).
+API_AUDIENCES = env_list("API_AUDIENCES", ["api://vlsc-portal"])
 CONSUMER_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 AUTHENTICATION_BACKENDS = [
@@ -330,6 +337,8 @@ ACCOUNT_RATE_LIMITS = {
     "email_by_user": "10/h/user,20/d/user",
     # Signup-code tries per user a day, across conversions (starting again does not reset it).
     "signup_code_guess": "20/d/user",
+    # The provisioning API, per caller (a person, or an organisation's application).
+    "api": env_str("API_RATE_LIMIT", "600/m/key"),
 }
 REGISTRATION_RESEND_LIMIT_TEXT = _("once a minute and at most five times a day")
 REGISTRATION_WINDOW_HOURS = 48

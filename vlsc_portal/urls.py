@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("agreements.urls")),
     path("", include("support.urls")),
+    path("", include("api.urls")),
 ]
 
 handler400 = "vlsc_portal.errors.bad_request"

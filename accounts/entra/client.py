@@ -25,12 +25,16 @@ DISCOVERY_MAX_AGE = 24 * 3600  # seconds
 _clock = time.monotonic
 
 
-class InvalidIdToken(Exception):
-    """The id_token failed validation; ``reason`` says which check, for the sign-in event."""
+class InvalidToken(Exception):
+    """A token (id_token or access token) failed validation; ``reason`` says which check, for
+    the sign-in event or the API's problem document."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+InvalidIdToken = InvalidToken  # the name sign-in uses
 
 
 HTTP_TIMEOUT = 10  # seconds, for every request to the authority (MSAL sets none of its own)
@@ -127,13 +131,14 @@ def forget_discovery() -> None:
 
 
 @lru_cache(maxsize=4)
-def jwk_client(jwks_uri: str) -> jwt.PyJWKClient:
+def jwk_client(jwks_uri: str, cooldown: float = 0) -> jwt.PyJWKClient:
     """PyJWT's client for the authority's signing keys, one per key-set URL, shared by all
     requests. It fetches with urllib, not ``requests``, so the authority's CA goes in as an SSL
     context. Keys are kept by ``kid``; a ``kid`` it does not know makes it fetch the set once
     more (a key rotation). ``cooldown_duration=0`` lets that refetch happen whenever it is
     needed: id_tokens reach the portal only from the authority's token endpoint, so an unknown
-    ``kid`` means a rotation, not someone probing."""
+    ``kid`` means a rotation, not someone probing. Access tokens come from any caller of the
+    API, so their client has a ``cooldown``: an unknown ``kid`` refetches at most that often."""
     cafile = settings.ENTRA_CA_BUNDLE or None
     return jwt.PyJWKClient(
         jwks_uri,
@@ -141,11 +146,11 @@ def jwk_client(jwks_uri: str) -> jwt.PyJWKClient:
         lifespan=DISCOVERY_MAX_AGE,
         timeout=HTTP_TIMEOUT,
         ssl_context=ssl.create_default_context(cafile=cafile),
-        cooldown_duration=0,
+        cooldown_duration=cooldown,
     )
 
 
-def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
+def _signing_key(token: str, jwks_uri: str, cooldown: float = 0) -> jwt.PyJWK:
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError as exc:
@@ -154,7 +159,7 @@ def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
         raise InvalidIdToken("unknown_signing_key")
     unusable = (ValueError, TypeError, AttributeError, jwt.PyJWKSetError, jwt.PyJWKError)
     try:
-        keys = jwk_client(jwks_uri)
+        keys = jwk_client(jwks_uri, cooldown)
         # Fetched first, so that a set which cannot be had or holds no signing key is the
         # authority's failure, and only a kid missing from a good set is the token's.
         keys.get_signing_keys()
@@ -168,19 +173,21 @@ def _signing_key(token: str, jwks_uri: str) -> jwt.PyJWK:
         raise InvalidIdToken("unknown_signing_key") from exc
 
 
-def validate_id_token(token: str) -> dict[str, Any]:
-    """Check signature (authority's JWKS), ``aud``, ``exp``, ``iat`` and ``iss`` for the token's
-    tenant; return the claims. Raises :class:`InvalidIdToken`. MSAL already checked the nonce."""
+def _validated(
+    token: str, *, audience: str | list[str], require: list[str], cooldown: float = 0
+) -> dict[str, Any]:
+    """Signature (the authority's JWKS), ``aud``, ``exp``, ``nbf``, the ``require``d claims,
+    ``iss`` for the token's tenant and the allowed tenants; the claims, or InvalidToken."""
     if not isinstance(token, str) or not token:
-        raise InvalidIdToken("missing")
+        raise InvalidToken("missing")
     config = openid_configuration()
     try:
-        key = _signing_key(token, config["jwks_uri"])
+        key = _signing_key(token, config["jwks_uri"], cooldown)
     except ProviderUnavailable:
         forget_discovery()  # the keys may have moved: the next try reads where from afresh
         raise
-    except InvalidIdToken as exc:
-        if exc.reason == "unknown_signing_key":
+    except InvalidToken as exc:
+        if exc.reason == "unknown_signing_key" and not cooldown:
             forget_discovery()
         raise
     try:
@@ -188,23 +195,51 @@ def validate_id_token(token: str) -> dict[str, Any]:
             token,
             key.key,
             algorithms=["RS256"],
-            audience=settings.ENTRA_CLIENT_ID,
+            audience=audience,
             leeway=60,
-            options={"require": ["iss", "aud", "exp", "iat", "sub", "tid", "oid"]},
+            options={"require": require},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise InvalidIdToken("expired") from exc
+        raise InvalidToken("expired") from exc
     except jwt.InvalidAudienceError as exc:
-        raise InvalidIdToken("wrong_audience") from exc
+        raise InvalidToken("wrong_audience") from exc
     except jwt.InvalidSignatureError as exc:
-        raise InvalidIdToken("bad_signature") from exc
+        raise InvalidToken("bad_signature") from exc
     except jwt.PyJWTError as exc:
-        raise InvalidIdToken("invalid") from exc
+        raise InvalidToken("invalid") from exc
     # The signature is verified: tid can be trusted to build the expected issuer.
     expected_issuer = config["issuer"].replace("{tenantid}", str(claims["tid"]))
     if claims["iss"] != expected_issuer:
-        raise InvalidIdToken("wrong_issuer")
+        raise InvalidToken("wrong_issuer")
     allowed = settings.ENTRA_ALLOWED_TENANTS
     if allowed and claims["tid"] not in (*allowed, settings.CONSUMER_TENANT_ID):
-        raise InvalidIdToken("tenant_not_allowed")
+        raise InvalidToken("tenant_not_allowed")
     return claims
+
+
+def validate_id_token(token: str) -> dict[str, Any]:
+    """Check signature (authority's JWKS), ``aud``, ``exp``, ``iat`` and ``iss`` for the token's
+    tenant; return the claims. Raises :class:`InvalidIdToken`. MSAL already checked the nonce."""
+    return _validated(
+        token,
+        audience=settings.ENTRA_CLIENT_ID,
+        require=["iss", "aud", "exp", "iat", "sub", "tid", "oid"],
+    )
+
+
+API_KEY_REFETCH_COOLDOWN = 60  # seconds: an access token's unknown kid refetches the keys
+
+
+def validate_access_token(token: str, *, audience: str | list[str]) -> dict[str, Any]:
+    """An access token for the portal's API (``audience``: its application ID URI or client
+    id, any one of them), checked as
+    the id_token is: signature against the authority's JWKS, ``iss`` for the token's tenant,
+    ``aud``, ``exp`` and ``nbf`` (with a minute's leeway), the allowed tenants. Returns the
+    claims; raises :class:`InvalidToken` (``reason``) or :class:`ProviderUnavailable`. Whether
+    ``scp`` or ``roles`` allow anything is the API's decision."""
+    return _validated(
+        token,
+        audience=audience,
+        require=["iss", "aud", "exp", "nbf", "iat", "tid", "oid"],
+        cooldown=API_KEY_REFETCH_COOLDOWN,
+    )

@@ -16,7 +16,7 @@ from vlsc_portal.admin import ReadOnlyAdminMixin
 class AuditEventAdmin(ReadOnlyAdminMixin, ScopedToAgreementAdmin):
     """Audit records: read-only."""
 
-    list_display = ["at", "action", "agreement_number", "subject_email", "actor_email"]
+    list_display = ["at", "action", "agreement_number", "subject_email", "actor_email", "via"]
     list_filter = ["action"]
     search_fields = ["agreement_number", "subject_email", "actor_email"]
     list_select_related = ["agreement", "actor"]

@@ -15,7 +15,7 @@ from agreements.services.access_requests import (
     access_request_decide,
     request_access,
 )
-from agreements.services.audit import audit
+from agreements.services.audit import acting_via, audit
 from agreements.services.contacts import contact_remove, contact_save
 from agreements.services.invitations import (
     RESEND_INTERVAL,
@@ -50,6 +50,7 @@ __all__ = [
     "ResendTooSoon",
     "StepUpRequired",
     "access_request_decide",
+    "acting_via",
     "administrators_group",
     "audit",
     "contact_remove",

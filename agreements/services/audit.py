@@ -1,7 +1,14 @@
-"""The agreement audit trail: every change is recorded by ``audit``."""
+"""The agreement audit trail: every change is recorded by ``audit``.
+
+A change made through another channel than the portal's pages (the provisioning API) runs its
+services inside :func:`acting_via`, and every event they record says so in ``via``: the services
+themselves stay the same for every channel."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
@@ -11,6 +18,19 @@ from agreements.models import (
     Agreement,
     AuditEvent,
 )
+
+_via: ContextVar[str] = ContextVar("agreements_audit_via", default="")
+
+
+@contextmanager
+def acting_via(description: str) -> Iterator[None]:
+    """Every event audited inside the block records ``description`` (e.g. "API, application
+    ... of tenant ...") as how the change was made."""
+    token = _via.set(description[:300])
+    try:
+        yield
+    finally:
+        _via.reset(token)
 
 
 def _actor_email(actor: User | None) -> str:
@@ -48,4 +68,5 @@ def audit(
         subject_email=subject_email,
         detail=detail[:500],
         step_up_at=step_up_at,
+        via=_via.get(),
     )

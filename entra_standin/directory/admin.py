@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Domain, SignupCode, Tenant, User
+from .models import AppRegistration, Domain, SignupCode, Tenant, User
 
 
 class DomainInline(admin.TabularInline):
@@ -61,3 +61,9 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["username", "usable_password", "password1", "password2"]}),
         (_("Directory"), {"fields": ["tenant", "email", "display_name"]}),
     ]
+
+
+@admin.register(AppRegistration)
+class AppRegistrationAdmin(admin.ModelAdmin):
+    list_display = ["application", "tenant", "app_roles"]
+    list_select_related = ["application", "tenant"]

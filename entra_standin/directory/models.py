@@ -147,3 +147,38 @@ class GrantAuthTime(models.Model):
 
     def __str__(self):
         return f"{self.grant_id}: {self.auth_time}"
+
+
+class AppRegistration(models.Model):
+    """What Entra keeps about an organisation's own application beyond its OAuth client: the
+    tenant it is registered in (the ``tid`` of its app-only tokens) and the app roles it was
+    granted on the portal's API (the ``roles`` claim of its client-credentials tokens)."""
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="registration",
+        verbose_name=_("application"),
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="applications", verbose_name=_("tenant")
+    )
+    app_roles = models.CharField(
+        _("app roles on the portal's API"),
+        max_length=200,
+        blank=True,
+        help_text=_("Space-separated, e.g. Permissions.ReadWrite.All."),
+    )
+
+    class Meta:
+        verbose_name = _("app registration")
+        verbose_name_plural = _("app registrations")
+
+    def __str__(self):
+        return f"{self.application_id} ({self.tenant_id})"
+
+    @property
+    def service_principal_oid(self) -> str:
+        """The object id of the application in its tenant (the ``oid`` of app-only tokens)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"standin-sp:{self.application.client_id}"))

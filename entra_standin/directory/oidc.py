@@ -24,7 +24,7 @@ from oauthlib.common import add_params_to_uri
 
 from entra_standin.demo import CONSUMER_TID
 
-from . import outcomes
+from . import access_tokens, outcomes
 from .models import Domain, GrantAuthTime, Tenant
 
 MULTI_TENANT = ("common", "organizations", "consumers")
@@ -156,6 +156,13 @@ class EntraValidator(OAuth2Validator):
             token["client_info"] = b64url(json.dumps(info).encode())
         return result
 
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        # As Entra: client credentials ask for ``{resource}/.default`` only, and only an
+        # application registered in a tenant (AppRegistration) gets app-only tokens.
+        if request.grant_type == "client_credentials":
+            return list(scopes) == [access_tokens.DEFAULT_SCOPE] and hasattr(client, "registration")
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
+
     def validate_silent_login(self, request):
         return True
 
@@ -185,7 +192,13 @@ def discovery(request, tenant):
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "scopes_supported": [
+            "openid",
+            "profile",
+            "email",
+            "offline_access",
+            *access_tokens.api_scopes(),
+        ],
         "claims_supported": [
             "sub",
             "iss",

@@ -28,12 +28,22 @@ def test_each_benchmark_runs_at_tiny_size():
         timeline_people=10,
         timeline_users=3,
         support_samples=3,
+        api_grants=30,
+        api_samples=3,
         production=False,
         write=False,
     )
     results = run.run(opts)
 
-    for name in ("ceiling", "landing", "sign_in_start", "dashboard", "callback", "support_lookup"):
+    for name in (
+        "ceiling",
+        "landing",
+        "sign_in_start",
+        "dashboard",
+        "callback",
+        "support_lookup",
+        "api_grants",
+    ):
         row = results["web"][name]
         assert row["requests"] > 0, name
         assert row["errors"] == 0, (name, row)
@@ -46,6 +56,7 @@ def test_each_benchmark_runs_at_tiny_size():
     lookup = results["scale"]["support_lookup"]
     assert (lookup["events"], lookup["errors"]) == (200, 0), lookup["error_sample"]
     assert lookup["page_p95_ms"] > 0
+    assert results["web"]["api_grants"]["alone_p95_ms"] > 0
     assert "ceiling" in run.table(results)
     # The chart and the README table draw from a real run's results too.
     assert f"{report.rps_text(results['web']['landing']['rps'])} req/s" in report.svg(results)

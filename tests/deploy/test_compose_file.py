@@ -18,7 +18,7 @@ ROOT = compose.ROOT
 PROXY = "proxy"
 PORTAL_SERVICES = ("migrate", "web", "worker", "beat")
 LONG_RUNNING = ("web", "worker", "beat", "proxy", "db", "redis")
-PORTAL_PACKAGES = ("vlsc_portal", "accounts", "agreements", "notifications", "support")
+PORTAL_PACKAGES = ("vlsc_portal", "accounts", "agreements", "notifications", "support", "api")
 DEV_ONLY = {"honcho", "django-oauth-toolkit", "trustme"}
 TEST_ONLY = {
     "pytest",
@@ -38,6 +38,7 @@ TEST_ONLY = {
     "django-stubs-ext",
     "types-requests",
     "celery-types",
+    "schemathesis",
 }
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 
 # Bottom to top: an app may import an app at its own level or below, never above.
-LAYERS = ("vlsc_portal", "notifications", "accounts", "agreements", "support")
+LAYERS = ("vlsc_portal", "notifications", "accounts", "agreements", "support", "api")
 LEVEL = {app: level for level, app in enumerate(LAYERS)}
 
 # What composes the apps: it may import any of them. (settings.py and celery.py name the apps

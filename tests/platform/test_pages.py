@@ -97,6 +97,15 @@ def test_the_demo_seed_is_idempotent_and_matches_the_standin_directory():
     assert SocialAccount.objects.count() == counts
     for name in ("CONTOSO_TID", "ALICE_OID", "ALICE_MSA_OID", "GRACE_MSA_OID"):
         assert getattr(portal_demo, name) == getattr(standin_demo, name)
+    from api import demo as api_demo
+    from api.models import ApplicationAuthorisation
+
+    assert api_demo.CONTOSO_APP_CLIENT_ID == standin_demo.CONTOSO_APP_CLIENT_ID
+    assert api_demo.CONTOSO_TID == standin_demo.CONTOSO_TID
+    assert (
+        ApplicationAuthorisation.objects.filter(client_id=api_demo.CONTOSO_APP_CLIENT_ID).count()
+        == 1
+    )
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():

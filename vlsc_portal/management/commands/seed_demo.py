@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.demo import seed_demo_users
 from agreements.demo import seed_demo_agreements
+from api.demo import seed_demo_authorisations
 from support.demo import seed_support_staff
 
 
@@ -21,5 +22,6 @@ class Command(BaseCommand):
         )
         users = seed_demo_users()
         seed_demo_agreements()
+        seed_demo_authorisations()
         users.append(seed_support_staff())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))

@@ -3,9 +3,10 @@
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from oauth2_provider.models import get_application_model
 
 from entra_standin import demo
-from entra_standin.directory.models import Domain, Tenant, User
+from entra_standin.directory.models import AppRegistration, Domain, Tenant, User
 
 
 class Command(BaseCommand):
@@ -42,8 +43,30 @@ class Command(BaseCommand):
                     "is_active": True,
                 },
             )
+        self._seed_applications()
         self.stdout.write(self.style.SUCCESS("Demo directory seeded:"))
         for tid, name, kind, _signup, _domains in demo.TENANTS:
             self.stdout.write(f"  tenant {tid}  {name} ({kind})")
         for oid, tid, address, _name in demo.USERS:
             self.stdout.write(f"  user   {oid}  {address}  (tid {tid})")
+        for client_id, _secret, tid, name, roles in demo.APPLICATIONS:
+            self.stdout.write(f"  app    {client_id}  {name} (tid {tid}; {' '.join(roles)})")
+
+    def _seed_applications(self):
+        """Organisations' own app registrations: confidential clients with client credentials,
+        granted app roles on the portal's API."""
+        Application = get_application_model()
+        for client_id, secret, tid, name, roles in demo.APPLICATIONS:
+            app = Application.objects.filter(client_id=client_id).first() or Application(
+                client_id=client_id
+            )
+            app.name = name
+            app.client_type = Application.CLIENT_CONFIDENTIAL
+            app.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+            app.algorithm = Application.RS256_ALGORITHM
+            app.hash_client_secret = True
+            app.client_secret = secret
+            app.save()
+            AppRegistration.objects.update_or_create(
+                application=app, defaults={"tenant_id": tid, "app_roles": " ".join(roles)}
+            )

@@ -1,0 +1,143 @@
+"""The API's representations: what the OpenAPI document says. Plain pydantic models (django-ninja
+takes them as they are): the views build them from rows explicitly, so ninja's ``Schema`` (which
+also reads ORM objects, through a slower validator) is not needed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum, StrEnum
+
+from pydantic import BaseModel as Schema
+from pydantic import Field
+
+from agreements.models import AccessRequest, AgreementContact, AuditEvent, PermissionGrant
+
+Role = Enum("Role", {value: value for value in AgreementContact.Role.values}, type=str)
+Kind = Enum("Kind", {value: value for value in PermissionGrant.Kind.values}, type=str)
+RequestState = Enum("RequestState", {v: v for v in AccessRequest.State.values}, type=str)
+AuditAction = Enum("AuditAction", {v: v for v in AuditEvent.Action.values}, type=str)
+
+
+class InvitationState(StrEnum):
+    sent = "sent"
+    expired = "expired"
+    accepted = "accepted"
+
+
+class Agreement(Schema):
+    number: str
+    program: str
+    customer: str
+    reseller: str
+    status: str
+    start_date: date
+    end_date: date | None
+    administered: bool = Field(description="Whether the caller manages its people over the API.")
+    may_write: bool = Field(description="Whether the caller may change them.")
+
+
+class Contact(Schema):
+    id: int
+    role: Role
+    name: str
+    email: str
+    created_at: datetime
+
+
+EMAIL = {"format": "email"}  # checked by the portal's canonical form, not pydantic's
+
+
+class ContactIn(Schema):
+    role: Role
+    email: str = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
+    name: str = Field(default="", max_length=200)
+
+
+class Grant(Schema):
+    id: int
+    email: str
+    kind: Kind
+    granted_at: datetime
+    granted_by: str | None = Field(description="The address of who granted it, if a person.")
+
+
+class GrantIn(Schema):
+    email: str = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
+    kind: Kind
+
+
+class Invitation(Schema):
+    id: int
+    email: str
+    state: InvitationState
+    first_sent_at: datetime
+    last_sent_at: datetime
+    times_sent: int
+
+
+class AccessRequestOut(Schema):
+    id: int
+    email: str
+    kind: Kind
+    reason: str
+    state: RequestState
+    needs_support: bool
+    created_at: datetime
+    decided_at: datetime | None
+    decision_message: str
+
+
+class Decision(Schema):
+    accept: bool
+    message: str = Field(default="", max_length=1000)
+
+
+class AuditEventOut(Schema):
+    id: int
+    at: datetime
+    action: AuditAction
+    actor_email: str
+    subject_email: str
+    detail: str
+    via: str
+
+
+class Page(Schema):
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page."
+    )
+
+
+class AgreementPage(Page):
+    items: list[Agreement]
+
+
+class ContactPage(Page):
+    items: list[Contact]
+
+
+class GrantPage(Page):
+    items: list[Grant]
+
+
+class InvitationPage(Page):
+    items: list[Invitation]
+
+
+class AccessRequestPage(Page):
+    items: list[AccessRequestOut]
+
+
+class AuditEventPage(Page):
+    items: list[AuditEventOut]
+
+
+class ProblemDocument(Schema):
+    """RFC 9457 problem details, served as application/problem+json."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    reference_id: str = Field(description="Quote it to support: it is in the portal's logs.")
