@@ -5,6 +5,8 @@ the history of who authorised what stays."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +22,9 @@ class ApplicationAuthorisationForm(forms.ModelForm):
         model = ApplicationAuthorisation
         fields = ["agreement", "name", "tenant_id", "client_id", "access"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         agreement, tenant, client_id = (
             data.get(k) for k in ("agreement", "tenant_id", "client_id")
         )

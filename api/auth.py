@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -62,7 +63,7 @@ class Caller:
         return f"API (application {self.client_id} of tenant {self.tenant_id})"[:300]
 
 
-def _strings(value) -> list[str]:
+def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return value.split()
     if isinstance(value, list):
@@ -70,7 +71,7 @@ def _strings(value) -> list[str]:
     return []
 
 
-def caller_from_claims(claims: dict) -> Caller:
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
     """The caller a validated token's claims name; raises :class:`problems.Problem` (403) when
     the token grants nothing of the API or names nobody the portal knows."""
     tid, oid = str(claims["tid"]), str(claims["oid"])
@@ -118,7 +119,7 @@ class EntraBearer(HttpBearer):
 
     openapi_bearerFormat = "JWT"
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> Caller:
         header = request.headers.get("Authorization", "")
         scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -138,6 +139,5 @@ class EntraBearer(HttpBearer):
                 headers={"Retry-After": "30"},
             ) from exc
         caller = caller_from_claims(claims)
-        request.api_caller = caller
         conventions.count_call(request, caller)
         return caller

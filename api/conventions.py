@@ -8,15 +8,16 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
 from api import problems
+from api.http import remember_rate_headers
 from api.models import IdempotentRequest
 from vlsc_portal import ratelimits
 
@@ -27,6 +28,8 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 50
 IDEMPOTENCY_KEY_MAX = 200
 REPLAYED_HEADERS = ("ETag", "Location")
+
+M = TypeVar("M", bound=Model)
 
 
 # --- rate limits ----------------------------------------------------------------------------
@@ -50,8 +53,8 @@ def count_call(request: HttpRequest, caller: Caller) -> None:
     """Count the request against the caller's ``api`` limit (``vlsc_portal.ratelimits``);
     raises a 429 problem with ``Retry-After`` past it. The middleware adds the headers."""
     try:
-        request.api_rate_headers = rate_headers(
-            ratelimits.consume(ratelimits.Use("api", key=caller.key))
+        remember_rate_headers(
+            request, rate_headers(ratelimits.consume(ratelimits.Use("api", key=caller.key)))
         )
     except ratelimits.RateLimited as refusal:
         raise problems.Problem(
@@ -186,9 +189,10 @@ def _decode_cursor(cursor: str) -> int:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         value = None
-    if not isinstance(value, dict) or not isinstance(value.get("after"), int):
+    after = value.get("after") if isinstance(value, dict) else None
+    if not isinstance(after, int):
         raise problems.Problem(400, "bad-cursor", _("The cursor is not one this API gave out."))
-    return value["after"]
+    return after
 
 
 def _encode_cursor(pk: int) -> str:
@@ -196,8 +200,8 @@ def _encode_cursor(pk: int) -> str:
 
 
 def page(
-    queryset: QuerySet, *, cursor: str | None, limit: int, newest_first: bool = False
-) -> tuple[list[Any], str | None]:
+    queryset: QuerySet[M], *, cursor: str | None, limit: int, newest_first: bool = False
+) -> tuple[list[M], str | None]:
     """One page of ``queryset`` in id order (keyset: constant cost however deep the page),
     and the cursor of the next page, or None. Two statements at most: the rows (one more than
     asked, to know whether another page follows)."""

@@ -14,6 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from api import problems
+from api.http import remembered_rate_headers
 
 PREFIX = "/api/"
 DOCS = ("/api/docs/",)
@@ -63,7 +64,7 @@ class ProblemDetailsMiddleware:
                 and not request.path.startswith(DOCS)
             ):
                 response = self._converted(request, response)
-        for name, value in getattr(request, "api_rate_headers", {}).items():
+        for name, value in remembered_rate_headers(request).items():
             response[name] = value
         add_never_cache_headers(response)
         return response

@@ -4,7 +4,7 @@ revoking it (both audited on the agreement); forgetting old idempotency keys."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -85,7 +85,7 @@ def application_revoke(*, authorisation: ApplicationAuthorisation, actor: User) 
 IDEMPOTENCY_KEYS_KEPT = timedelta(hours=24)
 
 
-def idempotency_keys_purge(*, now=None) -> int:
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
     """Forget the answers to POSTs made with an ``Idempotency-Key`` more than
     :data:`IDEMPOTENCY_KEYS_KEPT` ago (a retry later than that is a new request). One bulk
     statement; safe to repeat and to run on two machines at once."""

@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.openapi.views import openapi_view
 
 from api import problems
@@ -25,10 +26,12 @@ from api.views import activity, people
 
 
 class ProvisioningAPI(NinjaAPI):
-    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
         """Every operation also documents its errors: problem documents
         (``application/problem+json``) for any other status."""
-        schema = super().get_openapi_schema(*args, **kwargs)
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         problem = {"$ref": "#/components/schemas/ProblemDocument"}
         schema.setdefault("components", {}).setdefault("schemas", {})["ProblemDocument"] = (
             _problem_schema()

@@ -3,7 +3,7 @@ remove, through the same services as the admin."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -12,6 +12,7 @@ from agreements import services
 from agreements.models import AgreementContact, PermissionGrant
 from api import conventions, problems, schemas
 from api import selectors as scope
+from api.http import ApiRequest
 from api.views.common import LIMIT_DOC, changing, refuse_administrator_change_for_applications
 from vlsc_portal.addresses import canonical_email
 
@@ -48,7 +49,7 @@ def _agreements(caller, rows) -> list[schemas.Agreement]:
 
 
 @router.get("/agreements", response=schemas.AgreementPage, operation_id="listAgreements")
-def list_agreements(request: HttpRequest, cursor: str | None = None, limit: int = _limit()):
+def list_agreements(request: ApiRequest, cursor: str | None = None, limit: int = _limit()):
     """The agreements the caller may see: a person's, through their roles and permissions; an
     application's, those it is authorised on."""
     caller = request.auth
@@ -61,7 +62,7 @@ def list_agreements(request: HttpRequest, cursor: str | None = None, limit: int 
 
 
 @router.get("/agreements/{number}", response=schemas.Agreement, operation_id="getAgreement")
-def get_agreement(request: HttpRequest, number: str):
+def get_agreement(request: ApiRequest, number: str):
     caller = request.auth
     agreement = scope.visible_agreements(caller).filter(number=number.strip().upper()).first()
     if agreement is None:
@@ -76,7 +77,7 @@ def _grant(grant: PermissionGrant) -> schemas.Grant:
     return schemas.Grant(
         id=grant.pk,
         email=grant.email,
-        kind=grant.kind,
+        kind=schemas.Kind(grant.kind),
         granted_at=grant.granted_at,
         granted_by=grant.granted_by.email if grant.granted_by else None,
     )
@@ -90,7 +91,7 @@ def _grants(agreement):
     "/agreements/{number}/permissions", response=schemas.GrantPage, operation_id="listGrants"
 )
 def list_grants(
-    request: HttpRequest,
+    request: ApiRequest,
     number: str,
     cursor: str | None = None,
     limit: int = _limit(),
@@ -107,7 +108,9 @@ def list_grants(
     )
 
 
-def _one_grant(request, number: str, grant_id: int, *, write: bool = False) -> PermissionGrant:
+def _one_grant(
+    request: ApiRequest, number: str, grant_id: int, *, write: bool = False
+) -> PermissionGrant:
     agreement = scope.managed_agreement(request.auth, number, write=write).agreement
     grant = _grants(agreement).filter(pk=grant_id).first()
     if grant is None:
@@ -118,7 +121,7 @@ def _one_grant(request, number: str, grant_id: int, *, write: bool = False) -> P
 @router.get(
     "/agreements/{number}/permissions/{grant_id}", response=schemas.Grant, operation_id="getGrant"
 )
-def get_grant(request: HttpRequest, number: str, grant_id: int):
+def get_grant(request: ApiRequest, number: str, grant_id: int):
     return conventions.json_response(_grant(_one_grant(request, number, grant_id)))
 
 
@@ -127,7 +130,7 @@ def get_grant(request: HttpRequest, number: str, grant_id: int):
     response={200: schemas.Grant, 201: schemas.Grant},
     operation_id="createGrant",
 )
-def create_grant(request: HttpRequest, number: str, payload: schemas.GrantIn) -> HttpResponse:
+def create_grant(request: ApiRequest, number: str, payload: schemas.GrantIn) -> HttpResponse:
     """Give an address a permission; the address gets a welcome email. Granting one that exists
     answers 200 with it. Administrator needs a delegated token with a recent sign-in."""
     caller = request.auth
@@ -158,7 +161,7 @@ def create_grant(request: HttpRequest, number: str, payload: schemas.GrantIn) ->
 @router.delete(
     "/agreements/{number}/permissions/{grant_id}", response={204: None}, operation_id="deleteGrant"
 )
-def delete_grant(request: HttpRequest, number: str, grant_id: int) -> HttpResponse:
+def delete_grant(request: ApiRequest, number: str, grant_id: int) -> HttpResponse:
     """Remove a permission. With If-Match, only if it is as the caller last read it."""
     caller = request.auth
     grant = _one_grant(request, number, grant_id, write=True)
@@ -176,7 +179,7 @@ def delete_grant(request: HttpRequest, number: str, grant_id: int) -> HttpRespon
 def _contact(contact: AgreementContact) -> schemas.Contact:
     return schemas.Contact(
         id=contact.pk,
-        role=contact.role,
+        role=schemas.Role(contact.role),
         name=contact.name,
         email=contact.email,
         created_at=contact.created_at,
@@ -187,7 +190,7 @@ def _contact(contact: AgreementContact) -> schemas.Contact:
     "/agreements/{number}/contacts", response=schemas.ContactPage, operation_id="listContacts"
 )
 def list_contacts(
-    request: HttpRequest, number: str, cursor: str | None = None, limit: int = _limit()
+    request: ApiRequest, number: str, cursor: str | None = None, limit: int = _limit()
 ):
     """The people named on the agreement's legal form, by role."""
     agreement = scope.managed_agreement(request.auth, number).agreement
@@ -199,7 +202,7 @@ def list_contacts(
     )
 
 
-def _one_contact(request, number: str, contact_id: int, *, write: bool = False):
+def _one_contact(request: ApiRequest, number: str, contact_id: int, *, write: bool = False):
     agreement = scope.managed_agreement(request.auth, number, write=write).agreement
     contact = (
         AgreementContact.objects.filter(agreement=agreement, pk=contact_id)
@@ -216,7 +219,7 @@ def _one_contact(request, number: str, contact_id: int, *, write: bool = False):
     response=schemas.Contact,
     operation_id="getContact",
 )
-def get_contact(request: HttpRequest, number: str, contact_id: int):
+def get_contact(request: ApiRequest, number: str, contact_id: int):
     return conventions.json_response(_contact(_one_contact(request, number, contact_id)))
 
 
@@ -225,7 +228,7 @@ def get_contact(request: HttpRequest, number: str, contact_id: int):
     response={200: schemas.Contact, 201: schemas.Contact},
     operation_id="createContact",
 )
-def create_contact(request: HttpRequest, number: str, payload: schemas.ContactIn) -> HttpResponse:
+def create_contact(request: ApiRequest, number: str, payload: schemas.ContactIn) -> HttpResponse:
     """Name an address in a contact role; it gets a welcome email. An Online Administrator
     carries Administrator: it needs a delegated token with a recent sign-in."""
     caller = request.auth
@@ -261,7 +264,7 @@ def create_contact(request: HttpRequest, number: str, payload: schemas.ContactIn
     response={204: None},
     operation_id="deleteContact",
 )
-def delete_contact(request: HttpRequest, number: str, contact_id: int) -> HttpResponse:
+def delete_contact(request: ApiRequest, number: str, contact_id: int) -> HttpResponse:
     caller = request.auth
     contact = _one_contact(request, number, contact_id, write=True)
     conventions.require_match(request, conventions.etag(_contact(contact)))
