@@ -80,7 +80,7 @@ def request_access(
 
 
 def _decide(
-    *, access_request: AccessRequest, actor: User, state: str, message: str
+    *, access_request: AccessRequest, actor: User | None, state: str, message: str
 ) -> AccessRequest:
     now = timezone.now()
     updated = AccessRequest.objects.filter(
@@ -95,7 +95,7 @@ def _decide(
 def access_request_decide(
     *,
     access_request: AccessRequest,
-    actor: User,
+    actor: User | None,
     accept: bool,
     message: str = "",
     step_up_at: datetime | None = None,

@@ -194,10 +194,7 @@ def decide_access_request(
             with changing(caller):
                 decided = services.access_request_decide(
                     access_request=row,
-                    # None for an application, as the other services take it: the row's
-                    # decided_by is nullable and the audit event names the application (via).
-                    # The service's annotation says User only; widening it is agreements' change.
-                    actor=caller.user,  # type: ignore[arg-type]
+                    actor=caller.user,  # None for an application: the audit event names it (via)
                     accept=payload.accept,
                     message=payload.message,
                     step_up_at=caller.auth_time,
