@@ -167,6 +167,9 @@ if REDIS_URL:
             "KEY_PREFIX": "vlsc",
         }
     }
+    # The rate limiter counts in the cache's Redis (vlsc_portal/ratecounters.py), atomically, and
+    # without a database write; without Redis it counts in the database.
+    RATE_LIMIT_REDIS_URL = CACHE_URL
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
     CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL
     # Without socket timeouts kombu waits for ever on a Redis that hangs (a publish, /healthz).
@@ -178,7 +181,8 @@ if REDIS_URL:
         "max_retries": 1,
     }
 else:
-    # File-based so the web process, the worker and beat see one cache (rate limits, heartbeat).
+    RATE_LIMIT_REDIS_URL = ""
+    # File-based so the web process, the worker and beat see one cache (heartbeat).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -311,8 +315,12 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # The portal's own limits, in allauth's syntax, counted by vlsc_portal.ratelimits (atomic
-    # counters in the database). Per object: a registration's or a conversion's resends (the key).
+    # counters in Redis, or in the database without Redis). Per object: a registration's or a
+    # conversion's resends (the key).
     "sign_in_start": "30/m/ip",
+    # A sign-in flow (its state) completes once: a second callback for it is a replay. The
+    # window outlasts the flow's cookie (10 minutes, accounts/entra/flow_cookie.py).
+    "sign_in_flow": "1/10m/key",
     "registration_resend": "1/m/key,5/d/key",
     "signup_code_resend": "1/m/key,5/h/key",
     # Contact support: per IP, and per sender address (the key).

@@ -1,0 +1,160 @@
+"""Where the rate limiter (``vlsc_portal.ratelimits``) keeps its counts: Redis when the cache is
+Redis, the database otherwise.
+
+Both stores have one contract, :meth:`count`: add one use to each named window, all or nothing.
+Each window is fixed and starts at its first use (its end is stored with it, so a refusal can say
+exactly when it ends); a window that has ended starts again at this use. If any window would go
+past its amount, nothing is counted and the full windows are returned with their ends. Both are
+atomic across processes: exactly ``amount`` uses per window get through, however many arrive at
+once. Neither catches its backend's errors: a store that cannot count raises, and the limited
+action does not happen (the limiter fails closed).
+
+- :class:`DatabaseStore` (the embedded defaults, and any deployment without Redis): rows of
+  :class:`~vlsc_portal.models.RateCounter`, each window counted by one
+  ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` inside a savepoint that a refusal rolls
+  back. Atomic on SQLite (one writer) and PostgreSQL (row locks), unlike the file cache, whose
+  ``add`` and ``incr`` are a read then a write. A caller's transaction that rolls back takes the
+  counts with it. Beat deletes ended windows (:meth:`purge_expired`).
+- :class:`RedisStore` (``RATE_LIMIT_REDIS_URL``, the cache's Redis): one hash per window
+  (``uses``, ``resets_at``) under the cache's key prefix, read, checked and written by one Lua
+  script, which Redis runs atomically; each hash expires with its window. No database write, so
+  a limited anonymous page (the sign-in start) commits nothing to PostgreSQL. Counts are not
+  part of the caller's database transaction: a use counted before the caller fails stays
+  counted (stricter, never looser). A ``FLUSHDB`` of the cache's database resets them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Protocol
+
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+
+from vlsc_portal.models import RateCounter
+
+# (name, amount, duration in seconds) of one window; the result: (name, resets_at) of full ones.
+Window = tuple[str, int, int]
+
+# Seconds; as the cache's own client (vlsc_portal/settings.py): a Redis that hangs holds a request
+# this long at most, then the limiter raises (fails closed) like for a refused connection.
+SOCKET_CONNECT_TIMEOUT = 1.0
+SOCKET_TIMEOUT = 2.0
+KEY_PREFIX = "vlsc:rate:"  # inside the cache's KEY_PREFIX ("vlsc"), which the tests empty
+
+
+class Store(Protocol):
+    def count(self, windows: list[Window], *, at: int) -> list[tuple[str, int]]: ...
+
+    def purge_expired(self, *, at: int) -> int: ...
+
+
+class _Refused(Exception):
+    """Raised inside the savepoint to roll back a refused use's counts."""
+
+
+class DatabaseStore:
+    def _count_one(self, name: str, *, at: int, duration: int) -> tuple[int, int]:
+        table = connection.ops.quote_name(RateCounter._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (bucket, uses, resets_at) VALUES (%s, 1, %s)
+                ON CONFLICT (bucket) DO UPDATE SET
+                    uses = CASE WHEN {table}.resets_at <= %s THEN 1 ELSE {table}.uses + 1 END,
+                    resets_at = CASE WHEN {table}.resets_at <= %s
+                        THEN excluded.resets_at ELSE {table}.resets_at END
+                RETURNING uses, resets_at
+                """,  # noqa: S608 - the table name is the model's own, quoted
+                [name, at + duration, at, at],
+            )
+            uses, resets_at = cursor.fetchone()
+        return int(uses), int(resets_at)
+
+    def count(self, windows: list[Window], *, at: int) -> list[tuple[str, int]]:
+        full: list[tuple[str, int]] = []
+        try:
+            # Sorted: concurrent consumers lock rows in one order and cannot deadlock.
+            with transaction.atomic():
+                for name, amount, duration in sorted(windows):
+                    uses, resets_at = self._count_one(name, at=at, duration=duration)
+                    if uses > amount:
+                        full.append((name, resets_at))
+                if full:
+                    raise _Refused  # inside the block: every count above is rolled back
+        except _Refused:
+            pass
+        return full
+
+    def purge_expired(self, *, at: int) -> int:
+        deleted, _ = RateCounter.objects.filter(resets_at__lte=at).delete()
+        return deleted
+
+
+# KEYS[i]: a window; ARGV[1]: now; ARGV[2i], ARGV[2i+1]: its amount and duration (seconds).
+# Returns the full windows' indexes and ends ({} when every use was counted).
+COUNT_SCRIPT = """
+local at = tonumber(ARGV[1])
+local ends, fresh, full = {}, {}, {}
+for i, key in ipairs(KEYS) do
+  local amount, duration = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local window = redis.call('HMGET', key, 'uses', 'resets_at')
+  local uses, resets_at = tonumber(window[1]) or 0, tonumber(window[2]) or 0
+  if resets_at <= at then
+    uses, resets_at, fresh[i] = 0, at + duration, true
+  end
+  ends[i] = resets_at
+  if uses + 1 > amount then
+    full[#full + 1] = i
+    full[#full + 1] = resets_at
+  end
+end
+if #full > 0 then
+  return full
+end
+for i, key in ipairs(KEYS) do
+  if fresh[i] then
+    redis.call('HSET', key, 'uses', 1, 'resets_at', ends[i])
+    redis.call('EXPIRE', key, tonumber(ARGV[2 * i + 1]) + 1)
+  else
+    redis.call('HINCRBY', key, 'uses', 1)
+  end
+end
+return full
+"""
+
+
+@lru_cache(maxsize=4)
+def _redis_script(url: str):
+    """One client (and connection pool) per process and URL, and the registered script (sent by
+    its SHA, loaded again if Redis lost it)."""
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=SOCKET_CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+    )
+    return client, client.register_script(COUNT_SCRIPT)
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        self.client, self._script = _redis_script(url)
+
+    def count(self, windows: list[Window], *, at: int) -> list[tuple[str, int]]:
+        keys = [KEY_PREFIX + name for name, _, _ in windows]
+        args: list[int] = [at]
+        for _, amount, duration in windows:
+            args += [amount, duration]
+        answer = self._script(keys=keys, args=args)
+        return [
+            (windows[int(answer[i]) - 1][0], int(answer[i + 1])) for i in range(0, len(answer), 2)
+        ]
+
+    def purge_expired(self, *, at: int) -> int:
+        return 0  # each window's key expires by itself in Redis
+
+
+def store() -> Store:
+    """The store for this configuration: Redis when ``RATE_LIMIT_REDIS_URL`` is set (the cache's
+    Redis, ``vlsc_portal/settings.py``), the database otherwise."""
+    url = getattr(settings, "RATE_LIMIT_REDIS_URL", "")
+    return RedisStore(url) if url else DatabaseStore()
