@@ -7,6 +7,7 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -90,18 +91,21 @@ def callback(request: HttpRequest) -> HttpResponse:
         request.COOKIES.get(flow_cookie.COOKIE_NAME),
         session=_session(request),
     )
-    response = _apply(request, decision)
-    event = decision.event
-    signin.record_sign_in_event(
-        client_of(request),
-        outcome=event.outcome,
-        address=event.address,
-        claims=event.claims,
-        user=event.user,
-        error_code=event.error_code,
-        provider_code=event.provider_code,
-        detail=event.detail,
-    )
+    # One commit for the sign-in's writes (the identity, the user, the event); the session
+    # middleware stores the session after it.
+    with transaction.atomic():
+        response = _apply(request, decision)
+        event = decision.event
+        signin.record_sign_in_event(
+            client_of(request),
+            outcome=event.outcome,
+            address=event.address,
+            claims=event.claims,
+            user=event.user,
+            error_code=event.error_code,
+            provider_code=event.provider_code,
+            detail=event.detail,
+        )
     if not decision.keeps_flow_cookie:
         flow_cookie.clear_on(response)  # single use, whatever the outcome
     return response
