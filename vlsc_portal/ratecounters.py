@@ -37,10 +37,6 @@ from vlsc_portal.models import RateCounter
 # (name, amount, duration in seconds) of one window; the result: (name, resets_at) of full ones.
 Window = tuple[str, int, int]
 
-# Seconds; as the cache's own client (vlsc_portal/settings.py): a Redis that hangs holds a request
-# this long at most, then the limiter raises (fails closed) like for a refused connection.
-SOCKET_CONNECT_TIMEOUT = 1.0
-SOCKET_TIMEOUT = 2.0
 KEY_PREFIX = "vlsc:rate:"  # inside the cache's KEY_PREFIX ("vlsc"), which the tests empty
 
 
@@ -128,9 +124,12 @@ return full
 @lru_cache(maxsize=4)
 def _redis_script(url: str):
     """One client (and connection pool) per process and URL, and the registered script (sent by
-    its SHA, loaded again if Redis lost it)."""
+    its SHA, loaded again if Redis lost it). The cache's socket timeouts: a Redis that hangs
+    holds a request that long at most, then the limiter raises (fails closed)."""
     client = redis.Redis.from_url(
-        url, socket_connect_timeout=SOCKET_CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+        url,
+        socket_connect_timeout=settings.REDIS_SOCKET_CONNECT_TIMEOUT,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
     )
     return client, client.register_script(COUNT_SCRIPT)
 

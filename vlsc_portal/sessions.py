@@ -13,8 +13,8 @@ copy to come back with a cache that kept its data (a network partition, a Redis 
 to disk) and sign the session in again. When a session changes during an outage the older cached
 copy can come back the same way; it belongs to the same person and only undoes a step of a flow
 (signing in always makes a new key, so it never restores a signed-in state that was not there).
-Timeouts on the cache's socket (``vlsc_portal.cache``) bound how long a hung cache holds a
-request.
+Timeouts on the cache's socket (``CACHES`` in ``vlsc_portal/settings.py``) bound how long a hung
+cache holds a request.
 """
 
 from __future__ import annotations

@@ -158,13 +158,24 @@ AUTH_USER_MODEL = "accounts.User"
 # that even the cache's clear(), a FLUSHDB, can never touch a queue. Celery itself also reads
 # CELERY_BROKER_URL and CELERY_RESULT_BACKEND from the environment, so both agree.
 REDIS_URL = env_str("REDIS_URL")
+REDIS_SOCKET_CONNECT_TIMEOUT = 1.0  # seconds: the cache's and the rate limiter's Redis clients
+REDIS_SOCKET_TIMEOUT = 2.0
 if REDIS_URL:
     CACHE_URL = env_str("CACHE_URL") or REDIS_URL
+    # Django's own Redis backend. redis-py waits 5 s to connect and 5 s for each reply by
+    # default, so a Redis that hangs (rather than refusing) would hold a web worker that long for
+    # every cache call: a local Redis answers in well under a millisecond, and the largest value
+    # cached in a few. Callers treat the timeout like a refused connection
+    # (vlsc_portal.outages.CACHE_UNAVAILABLE).
     CACHES = {
         "default": {
-            "BACKEND": "vlsc_portal.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "vlsc",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
     # The rate limiter counts in the cache's Redis (vlsc_portal/ratecounters.py), atomically, and

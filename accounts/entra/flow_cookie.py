@@ -41,7 +41,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import get_urlconf, reverse
 
 COOKIE_NAME = "vlsc_signin_flow"
 LIFETIME_SECONDS = 600  # the round trip: signing in (or up) at the identity provider
@@ -106,8 +106,12 @@ def _keys() -> MultiFernet:
 
 def seal(flow: FlowState, *, now: float | None = None) -> str:
     """The cookie's value for ``flow``: encrypted, authenticated, timestamped."""
-    data = asdict(flow)
-    data["msal_flow"] = {k: v for k, v in flow.msal_flow.items() if k not in _NOT_KEPT}
+    data = {
+        "msal_flow": {k: v for k, v in flow.msal_flow.items() if k not in _NOT_KEPT},
+        "login_hint": flow.login_hint,
+        "next_url": flow.next_url,
+        "step_up": flow.step_up,
+    }
     payload = json.dumps(data, separators=(",", ":")).encode()
     at = int(time.time() if now is None else now)
     return _keys().encrypt_at_time(payload, at).decode("ascii")
@@ -150,7 +154,12 @@ def open_sealed(value: str | None, *, state: str, now: float | None = None) -> F
 
 
 def _path() -> str:
-    return reverse("entra:callback")
+    return _callback_path(get_urlconf())
+
+
+@lru_cache(maxsize=4)
+def _callback_path(urlconf: str | None) -> str:
+    return reverse("entra:callback", urlconf=urlconf)
 
 
 def set_on(response: HttpResponse, flow: FlowState) -> None:
