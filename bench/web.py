@@ -7,11 +7,9 @@ import re
 import statistics
 import threading
 import time
-from importlib import import_module
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
-from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 from django.conf import settings
 from django.test import Client
 
@@ -136,13 +134,14 @@ def _callback_url(base: str, session: requests.Session) -> str:
     return url
 
 
-def _token_exchange(session_key: str, code_url: str, token_session, token_endpoint: str) -> float:
+def _token_exchange(flow_cookie: str, code_url: str, token_session, token_endpoint: str) -> float:
     """Redeem the code at the stand-in's token endpoint directly, as MSAL would inside the
-    callback; returns its time in ms. The flow (PKCE verifier) is read from the portal's session."""
+    callback; returns its time in ms. The flow (PKCE verifier) is read from the portal's flow
+    cookie (this process shares the servers' secret key)."""
+    from accounts.entra.flow_cookie import open_sealed
+
     params = {k: v[0] for k, v in parse_qs(urlsplit(code_url).query).items()}
-    store = import_module(settings.SESSION_ENGINE).SessionStore  # the portal's own engine
-    states = store(session_key=session_key).load()[STATES_SESSION_KEY]
-    flow = states[params["state"]][0]["msal_flow"]
+    flow = open_sealed(flow_cookie, state=params["state"]).msal_flow
     t0 = time.perf_counter()
     response = token_session.post(
         token_endpoint,
@@ -205,8 +204,10 @@ def callback(
                     with lock:
                         callback_ms.append(elapsed)
                 else:
-                    key = session.cookies[settings.SESSION_COOKIE_NAME]
-                    elapsed = _token_exchange(key, url, token_session, token_endpoint)
+                    from accounts.entra.flow_cookie import COOKIE_NAME
+
+                    sealed = session.cookies[COOKIE_NAME]
+                    elapsed = _token_exchange(sealed, url, token_session, token_endpoint)
                     with lock:
                         token_ms.append(elapsed)
             except Exception as exc:  # counted and reported, the run goes on

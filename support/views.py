@@ -67,7 +67,8 @@ def contact(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             ip = ratelimits.client_ip(request)
             try:
-                # One transaction: if the email budget refuses, this request's counts go too.
+                # One transaction: if the email budget refuses, this request's counts go too
+                # (in the database's store; Redis keeps them counted, which is stricter).
                 with transaction.atomic():
                     ratelimits.consume(ratelimits.Use("support_request", ip=ip, key=data["email"]))
                     support_request = services.open_support_request(

@@ -23,7 +23,7 @@ def check_database() -> None:
 
 
 # Seconds. /healthz answers within about these plus the cache's own timeouts
-# (``vlsc_portal.cache``), whether a dependency refuses connections or hangs.
+# (``CACHES`` in ``vlsc_portal/settings.py``), whether a dependency refuses connections or hangs.
 BROKER_PROBE_TIMEOUT = 1.0
 
 

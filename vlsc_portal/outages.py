@@ -25,8 +25,8 @@ from django.shortcuts import render
 logger = logging.getLogger(__name__)
 
 # The cache backend cannot be reached: refused, reset, or no answer within its socket timeouts
-# (``vlsc_portal.cache``). Not ``redis.exceptions.RedisError`` as a whole: a wrong command or a
-# bad reply is a bug and stays a 500.
+# (``CACHES`` in ``vlsc_portal/settings.py``). Not ``redis.exceptions.RedisError`` as a whole: a
+# wrong command or a bad reply is a bug and stays a 500.
 CACHE_UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,

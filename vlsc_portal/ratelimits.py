@@ -15,18 +15,16 @@ accepted under a limit of 5. The file cache also culls entries past ``MAX_ENTRIE
 silently resets counters. A lock file (``fcntl.flock``) beside the cache would fix the file
 cache only, and Redis would need a second implementation (``INCR`` windows).
 
-So the counters are rows of :class:`~vlsc_portal.models.RateCounter` in the database, counted
-with one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement: atomic on PostgreSQL (the
-row is locked, and a concurrent statement updates the committed row) and on SQLite (one writer at
-a time), with the same code on both, and it survives cache flushes and outages. Each window is
-fixed and starts at its first use (a refusal can say exactly when it ends); a use past the limit
-is refused and not counted. :func:`consume` counts several uses all or nothing in one
-transaction (a savepoint inside the caller's): a refusal undoes every count it made, and a
-caller's transaction that rolls back after a counted use undoes the count with what it did. The
-cost is one small write per limited action (measured: no slower than allauth's cache round
-trips on the file cache, a fraction of a millisecond more than Redis on PostgreSQL; see the
-README). If the database cannot be reached the limiter raises, so nothing is let through
-unlimited (it fails closed). Expired windows are deleted by beat (:func:`purge_expired`).
+So the counts live in a store of the portal's own (``vlsc_portal.ratecounters``), one contract
+with two implementations: Redis, counted by one Lua script, when the cache is Redis (no database
+write on a limited page: the sign-in start commits nothing), and rows of
+:class:`~vlsc_portal.models.RateCounter` counted by ``INSERT ... ON CONFLICT DO UPDATE ...
+RETURNING`` otherwise (atomic on SQLite and PostgreSQL alike, where the file cache is not). On
+both, each window is fixed and starts at its first use (a refusal can say exactly when it ends);
+a use past the limit is refused and not counted; :func:`consume` counts several uses all or
+nothing; and a store that cannot count raises, so nothing is let through unlimited (it fails
+closed). Ended windows expire in Redis and are deleted from the database by beat
+(:func:`purge_expired`).
 """
 
 from __future__ import annotations
@@ -42,7 +40,6 @@ from allauth.core.internal.ratelimit import Rate, parse_rates, truncate_ip
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.crypto import salted_hmac
@@ -51,7 +48,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from vlsc_portal.models import RateCounter
+from vlsc_portal import ratecounters
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -128,26 +125,6 @@ def bucket(use: Use, rate: Rate, *, secret: str | None = None) -> str:
     return f"{use.action}:{rate.amount}/{int(rate.duration)}:{digest.hexdigest()}"
 
 
-def _count(name: str, *, at: int, duration: int) -> tuple[int, int]:
-    """Add one use to the counter ``name`` at ``at`` in one atomic statement, starting a new
-    window if the last one ended; return the uses in the window and when it ends."""
-    table = connection.ops.quote_name(RateCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (bucket, uses, resets_at) VALUES (%s, 1, %s)
-            ON CONFLICT (bucket) DO UPDATE SET
-                uses = CASE WHEN {table}.resets_at <= %s THEN 1 ELSE {table}.uses + 1 END,
-                resets_at = CASE WHEN {table}.resets_at <= %s
-                    THEN excluded.resets_at ELSE {table}.resets_at END
-            RETURNING uses, resets_at
-            """,  # noqa: S608 - the table name is the model's own, quoted
-            [name, at + duration, at, at],
-        )
-        uses, resets_at = cursor.fetchone()
-    return int(uses), int(resets_at)
-
-
 @dataclass(frozen=True)
 class Count:
     """One window after a counted use: ``uses`` of ``amount`` in ``duration`` seconds, ending at
@@ -161,34 +138,35 @@ class Count:
 
 
 def consume(*uses: Use) -> list[Count]:
-    """Count one use of each of ``uses`` against every rate of its action, all or nothing, and
-    return the windows counted in.
+    """Count one use of each of ``uses`` against every rate of its action, all or nothing, in
+    the counting store (``vlsc_portal.ratecounters``: Redis when the cache is Redis, the
+    database otherwise), and return the windows counted in.
 
     Raises :class:`RateLimited` (nothing counted) when any window is full, with the latest end of
     the full ones; ``ImproperlyConfigured`` for an unknown action or a missing subject; the
-    database's error if it cannot count (fail closed). Inside the caller's transaction the counts
-    commit or roll back with it. Safe under concurrency on every database: exactly ``amount``
-    uses per window get through, however many arrive at once."""
+    store's error if it cannot count (fail closed). Safe under concurrency on every store:
+    exactly ``amount`` uses per window get through, however many arrive at once."""
     counters = {bucket(use, rate): (rate, use.action) for use in uses for rate in rates(use.action)}
     if not counters:
         return []
-    at = int(now())
-    counted: list[Count] = []
-    # Sorted buckets: concurrent consumers lock rows in one order and cannot deadlock.
-    with transaction.atomic():
-        full: list[tuple[int, str]] = []
-        for name, (rate, action) in sorted(counters.items()):
-            duration = math.ceil(rate.duration)
-            count, resets_at = _count(name, at=at, duration=duration)
-            counted.append(Count(action, rate.amount, duration, count, resets_at))
-            if count > rate.amount:
-                full.append((resets_at, action))
-        if full:  # raised inside the block: the counts above are rolled back
-            raise RateLimited(
-                retry_at=datetime.fromtimestamp(max(end for end, _ in full), tz=UTC),
-                actions=tuple(dict.fromkeys(action for _, action in full)),
-            )
-    return counted
+    windows = [
+        (name, rate.amount, math.ceil(rate.duration)) for name, (rate, _) in counters.items()
+    ]
+    tallies = ratecounters.store().count(windows, at=int(now()))
+    full = sorted(
+        (name, resets_at)
+        for (name, amount, _), (uses, resets_at) in zip(windows, tallies, strict=True)
+        if uses > amount
+    )
+    if full:
+        raise RateLimited(
+            retry_at=datetime.fromtimestamp(max(end for _, end in full), tz=UTC),
+            actions=tuple(dict.fromkeys(counters[name][1] for name, _ in full)),
+        )
+    return [
+        Count(counters[name][1], amount, duration, uses, resets_at)
+        for (name, amount, duration), (uses, resets_at) in zip(windows, tallies, strict=True)
+    ]
 
 
 def email_budget(*, to: str, user: AbstractBaseUser | AnonymousUser | None) -> list[Use]:
@@ -249,7 +227,7 @@ def refused(
 
 
 def purge_expired() -> int:
-    """Delete windows that have ended (a later use starts a new one either way). One bulk
-    statement; safe to run twice or on two machines at once."""
-    deleted, _ = RateCounter.objects.filter(resets_at__lte=int(now())).delete()
-    return deleted
+    """Delete windows that have ended (a later use starts a new one either way): one bulk
+    statement in the database (Redis lets them expire by themselves); safe to run twice or on
+    two machines at once."""
+    return ratecounters.store().purge_expired(at=int(now()))

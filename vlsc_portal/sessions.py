@@ -13,8 +13,8 @@ copy to come back with a cache that kept its data (a network partition, a Redis 
 to disk) and sign the session in again. When a session changes during an outage the older cached
 copy can come back the same way; it belongs to the same person and only undoes a step of a flow
 (signing in always makes a new key, so it never restores a signed-in state that was not there).
-Timeouts on the cache's socket (``vlsc_portal.cache``) bound how long a hung cache holds a
-request.
+Timeouts on the cache's socket (``CACHES`` in ``vlsc_portal/settings.py``) bound how long a hung
+cache holds a request.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.cache.backends.base import BaseCache
+from django.utils.crypto import get_random_string
 
 from vlsc_portal.outages import CACHE_UNAVAILABLE
 
@@ -76,7 +78,17 @@ class SessionStore(CachedDBStore):
             self._cache_unavailable("read", exc)
         return DBStore.exists(self, session_key)
 
+    def _get_new_session_key(self) -> str:
+        """A new random key, without asking the cache and the database whether it is taken, as
+        Django's does (a cache read and a query for every new session): 32 characters of 36
+        (165 bits) do not collide, and the INSERT that creates a session
+        (``save(must_create=True)``) refuses a key that is taken anyway (``create`` then draws
+        another)."""
+        return get_random_string(32, VALID_KEY_CHARS)
+
     def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()  # which saves with must_create=True
         DBStore.save(self, must_create)
         try:
             self._cache.set(self.cache_key, self._session, self.get_expiry_age())
@@ -96,13 +108,20 @@ class SessionStore(CachedDBStore):
         DBStore.delete(self, session_key)
 
     def cycle_key(self) -> None:
-        """A new key for the same data (Django calls it at sign-in). When the cache cannot be
+        """A new key for the same data (Django calls it at sign-in); a session never stored gets
+        its key when the session middleware stores it. When the cache cannot be
         reached, the old key's row is deleted and its cached copy left behind only if it was not
         signed in: that copy holds an anonymous session (what a session-fixation attacker could
         have planted), which grants nothing. A signed-in one is retired everywhere or not at all
         (the error propagates, as in :meth:`delete`)."""
         data = self._session
         key = self.session_key
+        if key is None:
+            # Nothing stored yet, so nothing to retire: the session middleware creates it, once,
+            # with its final data (one INSERT, not an INSERT now and an UPDATE at the end).
+            self._session_cache = data
+            self.modified = True
+            return
         self.create()
         self._session_cache = data
         if key:

@@ -162,15 +162,29 @@ AUTH_USER_MODEL = "accounts.User"
 # that even the cache's clear(), a FLUSHDB, can never touch a queue. Celery itself also reads
 # CELERY_BROKER_URL and CELERY_RESULT_BACKEND from the environment, so both agree.
 REDIS_URL = env_str("REDIS_URL")
+REDIS_SOCKET_CONNECT_TIMEOUT = 1.0  # seconds: the cache's and the rate limiter's Redis clients
+REDIS_SOCKET_TIMEOUT = 2.0
 if REDIS_URL:
     CACHE_URL = env_str("CACHE_URL") or REDIS_URL
+    # Django's own Redis backend. redis-py waits 5 s to connect and 5 s for each reply by
+    # default, so a Redis that hangs (rather than refusing) would hold a web worker that long for
+    # every cache call: a local Redis answers in well under a millisecond, and the largest value
+    # cached in a few. Callers treat the timeout like a refused connection
+    # (vlsc_portal.outages.CACHE_UNAVAILABLE).
     CACHES = {
         "default": {
-            "BACKEND": "vlsc_portal.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "vlsc",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
+    # The rate limiter counts in the cache's Redis (vlsc_portal/ratecounters.py), atomically, and
+    # without a database write; without Redis it counts in the database.
+    RATE_LIMIT_REDIS_URL = CACHE_URL
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
     CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL
     # Without socket timeouts kombu waits for ever on a Redis that hangs (a publish, /healthz).
@@ -182,7 +196,8 @@ if REDIS_URL:
         "max_retries": 1,
     }
 else:
-    # File-based so the web process, the worker and beat see one cache (rate limits, heartbeat).
+    RATE_LIMIT_REDIS_URL = ""
+    # File-based so the web process, the worker and beat see one cache (heartbeat).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -323,8 +338,12 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # The portal's own limits, in allauth's syntax, counted by vlsc_portal.ratelimits (atomic
-    # counters in the database). Per object: a registration's or a conversion's resends (the key).
+    # counters in Redis, or in the database without Redis). Per object: a registration's or a
+    # conversion's resends (the key).
     "sign_in_start": "30/m/ip",
+    # A sign-in flow (its state) completes once: a second callback for it is a replay. The
+    # window outlasts the flow's cookie (10 minutes, accounts/entra/flow_cookie.py).
+    "sign_in_flow": "1/10m/key",
     "registration_resend": "1/m/key,5/d/key",
     "signup_code_resend": "1/m/key,5/h/key",
     # Contact support: per IP, and per sender address (the key).

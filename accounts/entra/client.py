@@ -66,6 +66,7 @@ def http_session() -> requests.Session:
 def reset_caches() -> None:
     """Forget the session, discovery documents and keys (after the settings change)."""
     http_session.cache_clear()
+    _msal_app.cache_clear()
     _http_cache.clear()
     jwk_client.cache_clear()
 
@@ -74,15 +75,41 @@ def authority_url() -> str:
     return f"{settings.ENTRA_AUTHORITY_HOST.rstrip('/')}/{settings.ENTRA_TENANT}"
 
 
+class _NoTokens(msal.TokenCache):
+    """The portal keeps no tokens: it signs people in and calls no API with their tokens. One
+    MSAL client serves every request of a process, and its token cache would otherwise gather
+    every person's tokens in memory."""
+
+    def add(self, event, **kwargs) -> None:
+        return None
+
+
 def msal_app() -> msal.ConfidentialClientApplication:
-    """A MSAL client for one request (it is cheap: discovery comes from the shared cache)."""
-    return msal.ConfidentialClientApplication(
+    """The process's MSAL client for the configured app registration. Building one costs
+    milliseconds (it reads the authority's discovery and builds its HTTP layers), so it is made
+    once and shared; MSAL's client is thread-safe and, with :class:`_NoTokens`, keeps nothing
+    about any one sign-in (the flow travels in its cookie)."""
+    return _msal_app(
         settings.ENTRA_CLIENT_ID,
-        client_credential=settings.ENTRA_CLIENT_SECRET,
-        authority=authority_url(),
-        instance_discovery=settings.ENTRA_INSTANCE_DISCOVERY,
+        settings.ENTRA_CLIENT_SECRET,
+        authority_url(),
+        settings.ENTRA_INSTANCE_DISCOVERY,
+        settings.ENTRA_CA_BUNDLE,
+    )
+
+
+@lru_cache(maxsize=2)
+def _msal_app(
+    client_id: str, secret: str, authority: str, instance_discovery: bool, ca_bundle: str
+) -> msal.ConfidentialClientApplication:
+    return msal.ConfidentialClientApplication(
+        client_id,
+        client_credential=secret,
+        authority=authority,
+        instance_discovery=instance_discovery,
         http_client=http_session(),
         http_cache=_http_cache,
+        token_cache=_NoTokens(),
     )
 
 
@@ -121,9 +148,10 @@ def openid_configuration() -> dict[str, Any]:
 def forget_discovery() -> None:
     """After a failure talking to the authority, drop its discovery document: the portal's copy
     and MSAL's (its cached GET of the same URL, keyed ``GET <url> ...`` in the shared cache), so
-    the next sign-in reads the endpoints and keys afresh. MSAL's other entries (its throttling
-    of failing token requests) stay."""
+    the next sign-in reads the endpoints and keys afresh (with a new MSAL client). MSAL's other
+    entries (its throttling of failing token requests) stay."""
     url = _discovery_url()
+    _msal_app.cache_clear()  # it holds the endpoints it read when it was made
     _http_cache.pop(("openid-configuration", url), None)
     for key in list(_http_cache):
         if isinstance(key, str) and key.startswith(f"GET {url} "):

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from accounts.entra import client
+from accounts.entra import client, flow_cookie
 from vlsc_portal.addresses import canonical_or_unchanged
 
 PROVIDER_ID = "entra"
@@ -37,12 +37,14 @@ class EntraProvider(Provider):
         return request.build_absolute_uri(reverse("entra:callback"))
 
     def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
-        """Start MSAL's flow for ``login_hint`` and send the browser to the authority.
+        """Start MSAL's flow for ``login_hint`` and send the browser to the authority, with the
+        flow in its cookie (``accounts.entra.flow_cookie``: written once, nothing on the server).
 
         ``prompt`` and ``max_age`` go to the authority as they are (MSAL then refuses a token
-        whose ``auth_time`` is older than ``max_age``); ``step_up``, kept in the stashed state
-        only, tells the callback that this sign-in confirms the signed-in person
-        (``accounts.entra.views``)."""
+        whose ``auth_time`` is older than ``max_age``); ``step_up``, kept in the flow only, tells
+        the callback that this sign-in confirms the signed-in person
+        (``accounts.services.callback``). ``process`` and ``data`` are allauth's: this provider
+        only signs in."""
         login_hint = kwargs.pop("login_hint", "")
         step_up = kwargs.pop("step_up", None)
         flow = client.msal_app().initiate_auth_code_flow(
@@ -52,18 +54,17 @@ class EntraProvider(Provider):
             prompt=kwargs.pop("prompt", None),
             max_age=kwargs.pop("max_age", None),
         )
-        extra = {"step_up": step_up} if step_up else {}
-        self.stash_redirect_state(
-            request,
-            process,
-            next_url=next_url,
-            data=data,
-            state_id=flow["state"],
-            msal_flow=flow,
-            login_hint=login_hint,
-            **extra,
+        response = HttpResponseRedirect(flow["auth_uri"])
+        flow_cookie.set_on(
+            response,
+            flow_cookie.FlowState(
+                msal_flow=flow,
+                login_hint=login_hint,
+                next_url=next_url or "",
+                step_up=step_up or {},
+            ),
         )
-        return HttpResponseRedirect(flow["auth_uri"])
+        return response
 
     def extract_uid(self, data: dict) -> str:
         return f"{data['oid']}.{data['tid']}"

@@ -225,13 +225,16 @@ def verify_code(*, conversion: Conversion, code: str) -> Conversion:
     if current is None or current.expires_at <= now:
         raise CodeExpired()
     limit = settings.SIGNUP_CODE_ATTEMPTS
-    with transaction.atomic():  # a try the code refuses does not use the daily budget
-        ratelimits.consume(ratelimits.Use("signup_code_guess", user=conversion.user_id))
+    # A try the code refuses (out of tries) does not use the daily budget; a try the budget
+    # refuses does not use the code's tries (the rollback undoes the update). The budget is
+    # counted last because its store may be Redis, which no rollback reaches.
+    with transaction.atomic():
         counted = SignupCode.objects.filter(
             pk=current.pk, used_at__isnull=True, attempts__lt=limit
         ).update(attempts=F("attempts") + 1)
         if not counted:
             raise TooManyAttempts()
+        ratelimits.consume(ratelimits.Use("signup_code_guess", user=conversion.user_id))
     if not constant_time_compare(current.code_hash, _code_hash(conversion.pk, code)):
         left = limit - current.attempts - 1
         if left <= 0:

@@ -4,11 +4,15 @@ import logging
 
 from allauth.socialaccount.adapter import get_adapter
 from django.contrib.auth import logout
+from django.contrib.messages import get_messages
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +31,19 @@ logger = logging.getLogger(__name__)
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/landing.html")
+    """The landing page. What an anonymous visitor with no message waiting sees depends only on
+    the code and the language, so each process renders it once per language and keeps it with
+    the other static fragments (``static_fragments``: in memory, off while developing); anyone
+    else gets it rendered for them (their name in the header, their messages)."""
+    if request.user.is_authenticated or len(get_messages(request)):
+        return render(request, "accounts/landing.html")
+    fragments = caches["static_fragments"]
+    key = f"landing-page:{get_language()}"
+    html = fragments.get(key)
+    if html is None:
+        html = render_to_string("accounts/landing.html", request=request)
+        fragments.set(key, html, None)
+    return HttpResponse(html)
 
 
 def start_limit(request: HttpRequest) -> HttpResponse | None:

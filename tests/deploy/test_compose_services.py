@@ -303,8 +303,6 @@ def test_healthz_reports_database_broker_and_cache_up(stack):
 
 
 def test_a_sign_in_start_redirects_to_the_authority_and_counts_the_real_client_address(stack):
-    import psycopg2
-
     from vlsc_portal import ratelimits
 
     page = get(stack, "/sign-in/", PROXY_HEADERS)
@@ -330,23 +328,30 @@ def test_a_sign_in_start_redirects_to_the_authority_and_counts_the_real_client_a
         location
     )
     assert "login_hint=alice%40contoso.com" in location
-    session = set_cookies(response)["vlsc_sessionid"]
-    assert session["secure"] and session["httponly"]
+    # The flow travels in its cookie, Secure and HttpOnly; nothing is kept on the server.
+    cookies = set_cookies(response)
+    flow = cookies["vlsc_signin_flow"]
+    assert flow["secure"] and flow["httponly"]
+    assert "vlsc_sessionid" not in cookies
 
-    # The limiter's counters (vlsc_portal.ratelimits) are named by a keyed hash of the address.
+    # The limiter's counters (vlsc_portal.ratelimits) are in the cache's Redis, named by a keyed
+    # hash of the address.
+    import redis
+
+    from vlsc_portal import ratecounters
+
     (rate,) = ratelimits.rates("sign_in_start")
     secret = stack.env["DJANGO_SECRET_KEY"]
 
     def counter(ip: str) -> str:
-        return ratelimits.bucket(ratelimits.Use("sign_in_start", ip=ip), rate, secret=secret)
+        name = ratelimits.bucket(ratelimits.Use("sign_in_start", ip=ip), rate, secret=secret)
+        return ratecounters.KEY_PREFIX + name
 
-    connection = psycopg2.connect(stack.env["DATABASE_URL"])
+    client = redis.Redis.from_url(stack.redis_cache_url)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT bucket FROM vlsc_portal_ratecounter")
-            counters = {row[0] for row in cursor.fetchall()}
+        counters = {key.decode() for key in client.scan_iter(match="vlsc:rate:*")}
     finally:
-        connection.close()
+        client.close()
     assert counter(CLIENT) in counters, counters
     assert not {counter("198.51.100.9"), counter("127.0.0.1")} & counters, counters
 

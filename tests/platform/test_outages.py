@@ -145,11 +145,14 @@ CONTACT = {
 }
 
 
-def test_rate_limited_forms_work_while_the_cache_is_down(alice_client):
-    """Rate limits are counted in the database (``vlsc_portal.ratelimits``), so the forms they
-    guard need no cache: the limit is still checked and counted."""
+def test_rate_limited_forms_work_while_the_cache_is_down_if_counted_in_the_database(
+    alice_client, settings
+):
+    """Rate limits counted in the database (``vlsc_portal.ratecounters``, the store without
+    Redis) need no cache: the limit is still checked and counted."""
     from vlsc_portal.models import RateCounter
 
+    settings.RATE_LIMIT_REDIS_URL = ""
     client = Client(raise_request_exception=False)
     with cache_down:
         contact = client.post("/support/contact/", CONTACT)
@@ -165,6 +168,17 @@ def test_rate_limited_forms_work_while_the_cache_is_down(alice_client):
     assert (contact.status_code, access.status_code) == (302, 302)
     assert SupportRequest.objects.count() == 1
     assert RateCounter.objects.exists()
+
+
+def test_rate_limited_forms_answer_503_while_the_limiters_redis_is_down(alice_client, settings):
+    """Counted in Redis, a limit whose Redis does not answer refuses (it does not fail open):
+    the 503 page, nothing recorded, no redirect to the identity provider."""
+    settings.RATE_LIMIT_REDIS_URL = "redis://127.0.0.1:9/0"  # nothing answers there
+    client = Client(raise_request_exception=False)
+    with cache_down:
+        assert_unavailable(client.post("/sign-in/", {"email": "alice@contoso.com"}))
+        assert_unavailable(client.post("/support/contact/", CONTACT))
+    assert not SupportRequest.objects.exists()
 
 
 def test_a_rate_limit_that_cannot_be_counted_refuses_with_a_503(monkeypatch):

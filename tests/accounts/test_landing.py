@@ -1,0 +1,52 @@
+"""The landing page: rendered once per language for anonymous visitors (each process keeps it with
+the static fragments), and for everyone else as they are."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import caches
+from django.test import Client, RequestFactory
+
+from tests.accounts.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "landing-test"}
+
+
+@pytest.fixture
+def fragments(settings):
+    settings.CACHES = {**settings.CACHES, "static_fragments": LOCMEM}
+    caches["static_fragments"].clear()
+    yield caches["static_fragments"]
+    caches["static_fragments"].clear()
+
+
+def test_an_anonymous_visitor_gets_the_page_kept_for_the_language(client, fragments):
+    first = client.get("/").content.decode()
+    assert "Sign in with your Work Account" in first
+    assert fragments.get("landing-page:en") == first
+    assert Client().get("/").content.decode() == first
+    assert "vlsc_csrftoken" not in client.cookies  # the kept page holds no token
+
+
+def test_a_signed_in_person_gets_their_own_header(client, fragments):
+    client.get("/")  # kept for anonymous visitors
+    client.force_login(make_user("bob@fabrikam.com"))
+    page = client.get("/").content.decode()
+    assert "Signed in as <strong>bob@fabrikam.com</strong>" in page
+    assert "Sign out" in page
+
+
+def test_a_waiting_message_is_shown_once(client, fragments):
+    client.get("/")
+    request = RequestFactory().get("/")
+    storage = CookieStorage(request)
+    storage.add(constants.INFO, "You were signed out: a session lasts at most 8 hours.")
+    response = client.get("/")  # no message yet: the kept page
+    storage.update(response)
+    client.cookies.update(response.cookies)
+    page = client.get("/").content.decode()
+    assert "You were signed out" in page
+    assert "You were signed out" not in client.get("/").content.decode()
