@@ -1,6 +1,6 @@
 """The provisioning API (``/api/v1/``), its OpenAPI 3.1 document (``/api/v1/openapi.json``) and
-its reference page (``/api/docs/``, Swagger UI from django-ninja's own static files: no CDN, no
-inline script, so the portal's Content-Security-Policy holds).
+its reference page (``/api/docs/``, rendered on the server from that document in the portal's
+layout: ``api/reference.py``).
 
 Why django-ninja rather than Django REST framework with drf-spectacular: the representations
 are pydantic models, validated on the way in and documented from the same classes; its OpenAPI
@@ -13,14 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
-from ninja.openapi.views import openapi_view
 
 from api import problems
+from api import reference as api_reference
 from api.auth import EntraBearer
 from api.views import activity, people
 
@@ -143,8 +144,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def reference(request: HttpRequest) -> HttpResponse:
-    """The API's reference page (Swagger UI on the OpenAPI document)."""
-    return openapi_view(request, api)
+    """The API's reference page, read from the OpenAPI document the API serves."""
+    document = api.get_openapi_schema()
+    return render(request, "api/reference.html", api_reference.reference(document))
 
 
 urlpatterns = [
