@@ -12,7 +12,16 @@ urlpatterns = [
     path("register/", registration.register, name="register"),
     path("register/status/", registration.registration_status, name="registration_status"),
     path("register/resend/", registration.resend_verification, name="resend_verification"),
-    path("register/cancel/", registration.cancel_registration, name="cancel_registration"),
+    path(
+        "register/cancel/",
+        registration.cancel_pending_registration,
+        name="cancel_pending_registration",
+    ),
+    path(
+        "register/cancel/<int:registration_id>/",
+        registration.cancel_registration,
+        name="cancel_registration",
+    ),
     path("register/confirm/", registration.confirm_prefix, name="confirm_prefix"),
     path("register/confirm/<str:token>/", registration.confirm, name="confirm"),
     path("convert/", conversion.start, name="convert_start"),
