@@ -28,5 +28,6 @@ urlpatterns = [
     path("convert/code/", conversion.code, name="convert_code"),
     path("convert/code/resend/", conversion.resend_code, name="convert_code_resend"),
     path("convert/country/", conversion.country, name="convert_country"),
+    path("convert/country/confirm/", conversion.country_confirm, name="convert_country_confirm"),
     path("convert/finish/", conversion.finish, name="convert_finish"),
 ]
