@@ -65,6 +65,10 @@ class CountryForm(AccessibleForm):
     country = forms.ChoiceField(
         label=_("Country or region of your organisation"),
         help_text=_("You cannot change this after you finish the signup process."),
+        error_messages={
+            "required": _("Choose your country or region."),
+            "invalid_choice": _("Choose your country or region from the list."),
+        },
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -72,4 +76,4 @@ class CountryForm(AccessibleForm):
 
         super().__init__(*args, **kwargs)
         country = cast(forms.ChoiceField, self.fields["country"])
-        country.choices = [("", _("Choose a country or region")), *countries]
+        country.choices = [("", _("Choose your country or region")), *countries]

@@ -7,7 +7,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 
 from accounts.entra.provider import PROVIDER_ID
-from accounts.models import User
+from accounts.models import Registration, User
 from accounts.services.signin import proven_address
 
 
@@ -50,3 +50,13 @@ def user_for_identity(*, oid: str, tid: str) -> User | None:
         return None
     user: User = account.user
     return user if user.is_active else None
+
+
+def own_registration(*, user: User, registration_id: int) -> Registration | None:
+    """``user``'s registration ``registration_id``, or None if there is none or it is another
+    person's (the two are not told apart)."""
+    return (
+        Registration.objects.filter(pk=registration_id, user=user)
+        .select_related("verification_email")
+        .first()
+    )

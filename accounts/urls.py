@@ -12,12 +12,22 @@ urlpatterns = [
     path("register/", registration.register, name="register"),
     path("register/status/", registration.registration_status, name="registration_status"),
     path("register/resend/", registration.resend_verification, name="resend_verification"),
-    path("register/cancel/", registration.cancel_registration, name="cancel_registration"),
+    path(
+        "register/cancel/",
+        registration.cancel_pending_registration,
+        name="cancel_pending_registration",
+    ),
+    path(
+        "register/cancel/<int:registration_id>/",
+        registration.cancel_registration,
+        name="cancel_registration",
+    ),
     path("register/confirm/", registration.confirm_prefix, name="confirm_prefix"),
     path("register/confirm/<str:token>/", registration.confirm, name="confirm"),
     path("convert/", conversion.start, name="convert_start"),
     path("convert/code/", conversion.code, name="convert_code"),
     path("convert/code/resend/", conversion.resend_code, name="convert_code_resend"),
     path("convert/country/", conversion.country, name="convert_country"),
+    path("convert/country/confirm/", conversion.country_confirm, name="convert_country_confirm"),
     path("convert/finish/", conversion.finish, name="convert_finish"),
 ]

@@ -114,6 +114,12 @@ def latest_registration(*, user: User) -> Registration | None:
     return Registration.objects.filter(user=user).select_related("verification_email").first()
 
 
+def check_cancellable(registration: Registration, *, now: datetime | None = None) -> None:
+    """Raises RegistrationClosed unless ``registration`` is pending and its 48 hours run."""
+    if registration.state != State.PENDING or registration.expires_at <= (now or timezone.now()):
+        raise RegistrationClosed(registration)
+
+
 def needs_registration(*, verified_emails: list[str], pending: Registration | None) -> bool:
     """A signed-in user who has proved no invitation address (``verified_emails``, from
     ``accounts.selectors.verified_emails``) and has none pending (:func:`pending_registration`)."""
@@ -327,13 +333,15 @@ def confirm_ownership(*, token: str, user: User | AnonymousUser) -> Registration
 
 def cancel_registration(*, registration: Registration, reason: str = "") -> Registration:
     """Cancel a pending registration so the user may register again at once. Raises
-    RegistrationClosed if it is no longer pending."""
+    RegistrationClosed (nothing changes) if it is no longer pending or its 48 hours are over:
+    a repeated or late cancel is refused, not done twice."""
     now = timezone.now()
     with transaction.atomic():
-        updated = Registration.objects.filter(pk=registration.pk, state=State.PENDING).update(
-            state=State.CANCELLED, cancelled_at=now, cancel_reason=reason[:200]
-        )
+        updated = Registration.objects.filter(
+            pk=registration.pk, state=State.PENDING, expires_at__gt=now
+        ).update(state=State.CANCELLED, cancelled_at=now, cancel_reason=reason[:200])
         if not updated:
+            registration.refresh_from_db()
             raise RegistrationClosed(registration)
         EmailAddress.objects.filter(
             user=registration.user, email=registration.invitation_address, verified=False

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_countries import countries
 
 from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import ConversionStartForm, CountryForm, SignupCodeForm
@@ -19,6 +20,7 @@ from accounts.services import conversion as conversions
 from accounts.services.conversion import SESSION_CONTEXT, SESSION_ID
 from vlsc_portal import ratelimits
 
+SESSION_COUNTRY = "conversion_country"  # {"conversion": id, "country": code} until confirmed
 STEP_URLS: dict[str, str] = {
     Conversion.State.STARTED: "accounts:convert_code",
     Conversion.State.CODE_VERIFIED: "accounts:convert_country",
@@ -194,30 +196,75 @@ def resend_code(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:convert_code")
 
 
-def _country_guess(request: HttpRequest) -> str:
-    language = request.headers.get("accept-language", "").split(",")[0]
-    _lang, _sep, region = language.partition("-")
-    return region.upper() if len(region) == 2 else ""
+def _chosen_country(request: HttpRequest, conversion: Conversion) -> str:
+    """The country chosen on the form step for this conversion, kept for its confirmation."""
+    choice = request.session.get(SESSION_COUNTRY) or {}
+    code = choice.get("country", "") if choice.get("conversion") == conversion.pk else ""
+    return code if code in countries else ""
 
 
 @require_http_methods(["GET", "POST"])
 def country(request: HttpRequest) -> HttpResponse:
+    """Step 3a: choose the country; nothing is preselected (not even from the browser's
+    language), except the person's own earlier choice when they come back to change it."""
     conversion = _current(request, Conversion.State.CODE_VERIFIED)
     if not isinstance(conversion, Conversion):
         return conversion
-    form = CountryForm(request.POST or None, initial={"country": _country_guess(request)})
+    form = CountryForm(
+        request.POST or None, initial={"country": _chosen_country(request, conversion)}
+    )
     if request.method == "POST" and form.is_valid():
-        try:
-            conversions.confirm_country(conversion=conversion, country=form.cleaned_data["country"])
-        except conversions.ConversionClosed:
-            return _closed(request)
-        return redirect("accounts:convert_finish")
+        request.session[SESSION_COUNTRY] = {
+            "conversion": conversion.pk,
+            "country": form.cleaned_data["country"],
+        }
+        return redirect("accounts:convert_country_confirm")
     return render(
         request,
         "accounts/convert_country.html",
         {"form": form, "conversion": conversion},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def country_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 3b: show the chosen country and that it is permanent; POST records it. The POST must
+    name the country this session chose (a stale tab, a forged or invalid value, or a POST that
+    skipped the choice is a 400 and nothing is saved)."""
+    conversion = _current(request, Conversion.State.CODE_VERIFIED)
+    if not isinstance(conversion, Conversion):
+        return conversion
+    chosen = _chosen_country(request, conversion)
+    if not chosen:
+        if request.method == "GET":
+            return redirect("accounts:convert_country")
+        form = CountryForm({})
+        form.is_valid()
+        form.add_error(
+            None, _("Choose your country or region, then confirm it. Nothing was saved.")
+        )
+        return render(
+            request,
+            "accounts/convert_country.html",
+            {"form": form, "conversion": conversion},
+            status=400,
+        )
+    context = {"conversion": conversion, "country": chosen, "country_name": countries.name(chosen)}
+    if request.method == "POST":
+        if request.POST.get("country") != chosen:
+            context["error"] = _(
+                "The country or region you confirmed is not the one you chose. Nothing was "
+                "saved: check the choice below, then confirm or change it."
+            )
+            return render(request, "accounts/convert_country_confirm.html", context, status=400)
+        try:
+            conversions.confirm_country(conversion=conversion, country=chosen)
+        except conversions.ConversionClosed:
+            return _closed(request)
+        request.session.pop(SESSION_COUNTRY, None)
+        return redirect("accounts:convert_finish")
+    return render(request, "accounts/convert_country_confirm.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import InvitationAddressForm
 from accounts.http import AuthenticatedHttpRequest
+from accounts.selectors import own_registration
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
@@ -147,19 +148,50 @@ def resend_verification(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def cancel_registration(request: AuthenticatedHttpRequest) -> HttpResponse:
+@require_GET
+def cancel_pending_registration(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The old address of "Cancel this registration": the confirmation page of the pending one."""
     pending = registrations.pending_registration(user=request.user)
     if pending is None:
         messages.error(request, _("There is no pending registration to cancel."))
         return redirect("accounts:registration_status")
+    return redirect("accounts:cancel_registration", pending.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel_registration(request: AuthenticatedHttpRequest, registration_id: int) -> HttpResponse:
+    """GET says what cancelling would do and changes nothing; POST (with CSRF) cancels. Another
+    person's id, or one that does not exist, is a 404; a registration no longer pending (already
+    cancelled, expired, completed: a replayed or late POST) is a 409 that says what happened."""
+    registration = own_registration(user=request.user, registration_id=registration_id)
+    if registration is None:
+        return render(request, "accounts/cancel_problem.html", {"kind": "not_found"}, status=404)
     try:
-        registrations.cancel_registration(registration=pending, reason="cancelled by the user")
+        if request.method == "POST":
+            registrations.cancel_registration(
+                registration=registration, reason="cancelled by the user"
+            )
+            messages.success(
+                request, _("Your registration was cancelled. You can register again now.")
+            )
+            return redirect("accounts:register")
+        registrations.check_cancellable(registration)
     except registrations.RegistrationClosed:
-        messages.error(request, _("This registration is no longer pending."))
-        return redirect("accounts:registration_status")
-    messages.success(request, _("Your registration was cancelled. You can register again now."))
-    return redirect("accounts:register")
+        return render(
+            request,
+            "accounts/cancel_problem.html",
+            {"kind": "closed", "registration": registration},
+            status=409,
+        )
+    return render(
+        request,
+        "accounts/cancel_registration.html",
+        {
+            "registration": registration,
+            "masked_destination": mask_email(registration.invitation_address),
+        },
+    )
 
 
 def _link_problem(request: HttpRequest, exc: registrations.RegistrationError) -> HttpResponse:

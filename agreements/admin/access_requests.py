@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agreements import selectors, services
@@ -62,10 +64,22 @@ class AccessRequestAdmin(StepUpAdminMixin, ScopedToAgreementAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A decision page: one button, which decides; a decided request has none."""
+        obj = self.get_object(request, object_id)
+        pending = obj is not None and obj.state == AccessRequest.State.PENDING
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": pending,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
-        decision = form.cleaned_data.get("decision")
-        if not decision:
-            return
+        """Decide through the service; ``response_change`` tells the outcome (never "changed
+        successfully": the form refuses a save without a decision)."""
+        decision = form.cleaned_data["decision"]
         try:
             services.access_request_decide(
                 access_request=obj,
@@ -75,22 +89,29 @@ class AccessRequestAdmin(StepUpAdminMixin, ScopedToAgreementAdmin):
                 step_up_at=self.step_up_at(request),
             )
         except services.RequestAlreadyDecided:
-            self.message_user(request, _("This request was already decided."), messages.ERROR)
-            return
+            outcome = (messages.ERROR, _("This request was already decided. Nothing was changed."))
         except InvalidEmailAddress:
-            self.message_user(
-                request,
+            outcome = (
+                messages.ERROR,
                 _(
                     "This request's address is not a valid email address (it holds an invisible "
                     "character, quotation marks or the like), so it cannot be accepted. Deny it."
                 ),
-                messages.ERROR,
             )
-            return
-        self.message_user(
-            request,
-            _("The request was accepted and the requester was emailed.")
-            if decision == "accept"
-            else _("The request was denied and the requester was emailed."),
-            messages.SUCCESS,
+        else:
+            outcome = (
+                messages.SUCCESS,
+                _("The request was accepted and the requester was emailed.")
+                if decision == "accept"
+                else _("The request was denied and the requester was emailed."),
+            )
+        request._access_request_outcome = outcome
+
+    def response_change(self, request, obj):
+        level, text = request._access_request_outcome
+        self.message_user(request, text, level)
+        if level == messages.ERROR:
+            return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:agreements_accessrequest_changelist")
         )

@@ -40,9 +40,30 @@ class PermissionGrantForm(forms.ModelForm):
 
 
 class AccessRequestDecisionForm(forms.ModelForm):
-    DECISIONS = [("", _("Not decided yet")), ("accept", _("Accept")), ("deny", _("Deny"))]
-    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, required=False)
+    """Saving is deciding: a pending request needs Accept or Deny (nothing is preselected), and
+    a decided one changes no more."""
+
+    DECISIONS = [("accept", _("Accept")), ("deny", _("Deny"))]
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=DECISIONS, required=False, widget=forms.RadioSelect
+    )
 
     class Meta:
         model = AccessRequest
         fields = ["decision_message"]
+
+    def clean(self):
+        cleaned = super().clean() or self.cleaned_data
+        if self.instance.state != AccessRequest.State.PENDING:
+            raise forms.ValidationError(
+                _("This request was already decided. Nothing was changed."), code="decided"
+            )
+        if not cleaned.get("decision"):
+            self.add_error(
+                "decision",
+                forms.ValidationError(
+                    _("Choose Accept or Deny. Nothing is saved without a decision."),
+                    code="required",
+                ),
+            )
+        return cleaned

@@ -45,3 +45,14 @@ def bob_client(client, bob):
 @pytest.fixture(autouse=True)
 def _eager(eager_celery):
     return eager_celery
+
+
+def cancel_pending(client):
+    """Cancel the signed-in person's pending registration as a person does: the status page's
+    link leads to the confirmation page, whose button posts. Returns the POST's response, or the
+    redirect when nothing is pending."""
+    found = client.get("/register/cancel/")
+    if not found["Location"].startswith("/register/cancel/"):
+        return found
+    assert client.get(found["Location"]).status_code == 200
+    return client.post(found["Location"])

@@ -113,7 +113,7 @@ def test_a_sign_in_address_nothing_proved_does_not_take_the_address(grace_client
     signed_in_with(make_user("grace@litware.com", username="squatter"), **claims)
     assert start(grace_client)["Location"] == "/convert/code/"
     grace_client.post("/convert/code/", {"code": last_code()})
-    grace_client.post("/convert/country/", {"country": "US"})
+    choose_country(grace_client, "US")
     conversion = Conversion.objects.get()
     user = conversions.complete_conversion(conversion_id=conversion.pk, claims=WORK_CLAIMS)
     assert user.pk == grace.pk
@@ -190,19 +190,26 @@ def walk_to_country(client):
     client.post("/convert/code/", {"code": last_code()})
 
 
+def choose_country(client, code: str):
+    """Choose ``code`` on the form, then confirm it on the confirmation page."""
+    assert client.post("/convert/country/", {"country": code})["Location"] == (
+        "/convert/country/confirm/"
+    )
+    return client.post("/convert/country/confirm/", {"country": code})
+
+
 def test_the_country_step_warns_and_records_the_country_once(grace_client, grace):
     walk_to_country(grace_client)
     page = grace_client.get("/convert/country/").content.decode()
     assert "You cannot change this after you finish the signup process." in page
     assert "Åland Islands" in page or "Aland Islands" in page  # the full ISO 3166 list
     assert grace_client.post("/convert/country/", {"country": "ZZ"}).status_code == 400
-    response = grace_client.post("/convert/country/", {"country": "NL"})
+    response = choose_country(grace_client, "NL")
     assert response["Location"] == "/convert/finish/"
     assert OrganisationCountry.objects.get(user=grace).country.code == "NL"
     # the step cannot be taken again to change it
-    assert grace_client.post("/convert/country/", {"country": "DE"})["Location"] == (
-        "/convert/finish/"
-    )
+    for url in ("/convert/country/", "/convert/country/confirm/"):
+        assert grace_client.post(url, {"country": "DE"})["Location"] == "/convert/finish/"
     assert OrganisationCountry.objects.get(user=grace).country.code == "NL"
 
 
@@ -260,7 +267,7 @@ def test_the_admin_cannot_change_the_country(admin_client, grace):
 
 def finish_conversion(client):
     walk_to_country(client)
-    client.post("/convert/country/", {"country": "US"})
+    choose_country(client, "US")
     return Conversion.objects.get()
 
 
@@ -399,9 +406,92 @@ def test_conversion_stores_the_canonical_form_and_matches_the_work_sign_in(grace
     assert Conversion.objects.get().work_email == "grace@litware.com"
     assert mail.outbox[-1].to == ["grace@litware.com"]
     grace_client.post("/convert/code/", {"code": last_code()})
-    grace_client.post("/convert/country/", {"country": "US"})
+    choose_country(grace_client, "US")
     conversion = Conversion.objects.get()
     claims = {**WORK_CLAIMS, "preferred_username": "GRACE@litware.com"}
     user = conversions.complete_conversion(conversion_id=conversion.pk, claims=claims)
     assert user.email == "grace@litware.com"
     assert EmailAddress.objects.get(user=user, primary=True).email == "grace@litware.com"
+
+
+def test_nothing_is_preselected_from_the_browsers_language(grace_client):
+    walk_to_country(grace_client)
+    page = grace_client.get("/convert/country/", HTTP_ACCEPT_LANGUAGE="nl-NL,nl;q=0.9").content
+    page = page.decode()
+    assert '<option value="" selected>Choose your country or region</option>' in page
+    assert "selected" not in page.replace('<option value="" selected>', "")
+
+
+def test_the_country_is_required_with_a_clear_message(grace_client):
+    walk_to_country(grace_client)
+    response = grace_client.post("/convert/country/", {"country": ""})
+    assert response.status_code == 400
+    assert "Choose your country or region." in response.content.decode()
+    assert not OrganisationCountry.objects.exists()
+
+
+def test_the_choice_is_shown_with_its_permanence_before_it_is_saved(grace_client):
+    walk_to_country(grace_client)
+    grace_client.post("/convert/country/", {"country": "NL"})
+    assert not OrganisationCountry.objects.exists()  # choosing saves nothing
+    page = grace_client.get("/convert/country/confirm/").content.decode()
+    assert "Netherlands" in page
+    assert "You cannot change this later." in page
+    assert 'href="/convert/country/"' in page  # "Change"
+    assert 'name="country" value="NL"' in page
+    assert not OrganisationCountry.objects.exists()
+
+
+def test_change_goes_back_to_the_form_with_the_choice_kept(grace_client, grace):
+    walk_to_country(grace_client)
+    grace_client.post("/convert/country/", {"country": "NL"})
+    page = grace_client.get("/convert/country/").content.decode()
+    assert '<option value="NL" selected>' in page
+    assert choose_country(grace_client, "DE")["Location"] == "/convert/finish/"
+    assert OrganisationCountry.objects.get(user=grace).country.code == "DE"
+
+
+@pytest.mark.parametrize("posted", ["DE", "ZZ", "", "NL ", "nl"])
+def test_a_confirmation_with_another_or_an_invalid_country_is_refused(grace_client, posted):
+    walk_to_country(grace_client)
+    grace_client.post("/convert/country/", {"country": "NL"})
+    response = grace_client.post("/convert/country/confirm/", {"country": posted})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "is not the one you chose. Nothing was saved" in page
+    assert "Netherlands" in page
+    assert not OrganisationCountry.objects.exists()
+    assert Conversion.objects.get().state == Conversion.State.CODE_VERIFIED
+
+
+def test_skipping_the_choice_is_refused_and_saves_nothing(grace_client):
+    walk_to_country(grace_client)
+    assert grace_client.get("/convert/country/confirm/")["Location"] == "/convert/country/"
+    response = grace_client.post("/convert/country/confirm/", {"country": "NL"})
+    assert response.status_code == 400
+    assert "Choose your country or region, then confirm it. Nothing was saved." in (
+        response.content.decode()
+    )
+    assert not OrganisationCountry.objects.exists()
+
+
+def test_the_confirmation_is_out_of_order_before_the_code_and_for_nobody(grace_client):
+    from django.test import Client
+
+    start(grace_client)  # code not entered yet
+    response = grace_client.post("/convert/country/confirm/", {"country": "NL"})
+    assert response["Location"] == "/convert/code/"
+    assert not OrganisationCountry.objects.exists()
+    assert Client().post("/convert/country/confirm/", {"country": "NL"}).status_code == 403
+
+
+def test_a_choice_made_for_another_conversion_does_not_carry_over(grace_client):
+    walk_to_country(grace_client)
+    session = grace_client.session
+    session[views.SESSION_COUNTRY] = {
+        "conversion": Conversion.objects.get().pk + 1,
+        "country": "NL",
+    }
+    session.save()
+    assert grace_client.post("/convert/country/confirm/", {"country": "NL"}).status_code == 400
+    assert not OrganisationCountry.objects.exists()

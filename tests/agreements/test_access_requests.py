@@ -252,3 +252,90 @@ def test_repeating_a_pending_request_does_not_duplicate_it(
     ask(client, "V1234567")
     ask(client, "v1234567")
     assert AccessRequest.objects.count() == 1
+
+
+@pytest.fixture
+def pending_request(requester, contoso, administrator):
+    services.request_access(
+        requester=requester,
+        email="harry@woodgrove.com",
+        agreement_number="V1234567",
+        kind=Kind.DOWNLOADS,
+    )
+    return AccessRequest.objects.get()
+
+
+def test_the_decision_page_preselects_nothing_and_has_one_button(
+    pending_request, vlsc_admin_client
+):
+    page = vlsc_admin_client.get(
+        f"/admin/agreements/accessrequest/{pending_request.pk}/change/"
+    ).content.decode()
+    assert 'type="radio" name="decision" value="accept"' in page
+    assert "checked" not in page.split('name="decision"', 1)[1].split("</div>", 1)[0]
+    assert 'name="_save"' in page
+    assert 'name="_continue"' not in page and 'name="_addanother"' not in page
+
+
+@pytest.mark.parametrize("decision", ["", "maybe", "ACCEPT"])
+def test_saving_without_a_decision_is_a_form_error_not_changed_successfully(
+    pending_request, vlsc_admin_client, decision
+):
+    response = vlsc_admin_client.post(
+        f"/admin/agreements/accessrequest/{pending_request.pk}/change/",
+        {"decision": decision, "decision_message": "Thinking about it"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "changed successfully" not in page
+    assert (
+        "Choose Accept or Deny. Nothing is saved without a decision." in page
+        or "Select a valid choice" in page
+    )
+    pending_request.refresh_from_db()
+    assert pending_request.state == AccessRequest.State.PENDING
+    assert pending_request.decision_message == ""
+    assert not OutboundEmail.objects.filter(kind="access_request_decision").exists()
+
+
+def test_a_decided_request_has_no_save_and_a_replayed_decision_changes_nothing(
+    pending_request, vlsc_admin_client
+):
+    url = f"/admin/agreements/accessrequest/{pending_request.pk}/change/"
+    accepted = vlsc_admin_client.post(url, {"decision": "accept", "decision_message": "Yes"})
+    assert accepted["Location"] == "/admin/agreements/accessrequest/"
+    assert 'name="_save"' not in vlsc_admin_client.get(url).content.decode()
+    for replay in ({"decision": "deny", "decision_message": "No"}, {}):
+        response = vlsc_admin_client.post(url, replay, follow=True)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "This request was already decided. Nothing was changed." in page
+        assert "changed successfully" not in page
+    pending_request.refresh_from_db()
+    assert (pending_request.state, pending_request.decision_message) == (
+        AccessRequest.State.ACCEPTED,
+        "Yes",
+    )
+    assert OutboundEmail.objects.filter(kind="access_request_decision").count() == 1
+
+
+def test_a_decision_that_loses_a_race_says_so_and_not_changed_successfully(
+    pending_request, administrator, vlsc_admin_client, monkeypatch
+):
+    url = f"/admin/agreements/accessrequest/{pending_request.pk}/change/"
+    vlsc_admin_client.get(url)
+    # another administrator decides after this page's form was validated, before it saves
+    original = services.access_request_decide
+
+    def decided_meanwhile(**kwargs):
+        original(access_request=kwargs["access_request"], actor=administrator, accept=False)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "access_request_decide", decided_meanwhile)
+    response = vlsc_admin_client.post(url, {"decision": "accept"}, follow=True)
+    page = response.content.decode()
+    assert "This request was already decided. Nothing was changed." in page
+    assert "changed successfully" not in page
+    pending_request.refresh_from_db()
+    assert pending_request.state == AccessRequest.State.DENIED

@@ -53,7 +53,29 @@ def test_grace_converts_to_her_work_account_then_her_personal_one_gets_e06(
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("You cannot change this after you finish the signup process.").first)
     axe(page)
-    page.get_by_label("Country or region of your organisation").select_option("NL")
+    # Nothing preselected from the browser's language (Chromium sends en-US): the prompt shows.
+    country = page.get_by_label("Country or region of your organisation")
+    expect(country).to_have_value("")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose your country or region.")
+    axe(page)
+    country.select_option("NL")
+    page.get_by_role("button", name="Continue").click()
+    # The confirmation screen: the choice and its permanence; "Change" keeps the choice.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check the country or region of your organisation"
+    )
+    expect(page.locator(".chosen-country")).to_have_text("Netherlands")
+    expect(page.get_by_text("You cannot change this later.")).to_be_visible()
+    axe(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    axe(page)
+    page.get_by_role("link", name="Change the country or region").click()
+    expect(country).to_have_value("NL")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Confirm country or region").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Last step: sign in with your work account"

@@ -117,3 +117,45 @@ def test_someone_else_who_follows_bobs_link_is_told_it_is_bobs_and_nothing_chang
     finally:
         context.close()
     assert Registration.objects.get().state == Registration.State.PENDING
+
+
+def fits_390(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_bob_cancels_his_registration_only_after_confirming(
+    live_server, entra, celery_worker, page, axe
+):
+    """The cancel link leads to a page that says what goes; "No, keep it" keeps it; the
+    destructive button cancels; going back to the page later says it is already cancelled."""
+    sign_in_as_bob_and_register(page, live_server, axe)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto(live_server.url + "/register/status/")
+        page.get_by_role("link", name="Cancel this registration").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your registration?")
+        expect(page.get_by_text("The link in the verification email stops working")).to_be_visible()
+        expect(page.get_by_text("l•••@fabrikam.com")).to_be_visible()
+        axe(page)
+        if width == 390:
+            fits_390(page)
+        page.get_by_role("link", name="No, keep it").click()
+        expect(page.locator(".registration-state")).to_contain_text("Waiting for verification")
+    assert Registration.objects.get().state == Registration.State.PENDING
+
+    page.get_by_role("link", name="Cancel this registration").click()
+    confirmation = page.url
+    page.get_by_role("button", name="Yes, cancel this registration").click()
+    expect(page.get_by_text("Your registration was cancelled. You can register again now."))
+    expect(page.get_by_label(INVITATION_LABEL)).to_be_visible()
+    axe(page)
+    fits_390(page)
+    assert Registration.objects.get().state == Registration.State.CANCELLED
+
+    response = page.goto(confirmation)
+    assert response.status == 409
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This registration is already cancelled"
+    )
+    axe(page)
+    fits_390(page)
