@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Conversion, Registration, User
-from accounts.selectors import verified_emails
+from accounts.selectors import proven_sign_in_address, verified_emails
 from agreements.models import (
     AccessRequest,
     Agreement,
@@ -177,6 +177,22 @@ def agreements_administered_by(*, user: User) -> QuerySet[Agreement]:
 def is_vlsc_administrator(*, user: User) -> bool:
     emails = verified_emails(user=user)
     return bool(emails) and administered_agreement_ids(emails=emails).exists()
+
+
+def may_become_administrator(*, user: User) -> bool:
+    """Registering would make ``user`` a VLSC administrator: an address the portal already
+    links to them but they have not verified (the one the identity provider proved at sign-in,
+    or the invitation address of their pending registration) holds Administrator."""
+    if not user.is_active:
+        return False
+    known = {proven_sign_in_address(user=user), user.email}
+    known |= set(
+        Registration.objects.filter(
+            user=user, state=Registration.State.PENDING, expires_at__gt=timezone.now()
+        ).values_list("invitation_address", flat=True)
+    )
+    unverified = sorted({e.lower() for e in known if e} - set(verified_emails(user=user)))
+    return bool(unverified) and administered_agreement_ids(emails=unverified).exists()
 
 
 def contacts_visible_to(*, user: User) -> QuerySet[AgreementContact]:
