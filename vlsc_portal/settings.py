@@ -338,6 +338,8 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 2
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# allauth's name for a person (its "Signed in as ..." message): their name, not the username.
+ACCOUNT_USER_DISPLAY = "accounts.models.display_name"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # The portal's own limits, in allauth's syntax, counted by vlsc_portal.ratelimits (atomic

@@ -96,6 +96,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
             user=request.user,
         )
     logout(request)
+    messages.info(request, _("You have signed out."))  # shown on the landing page
     back = request.build_absolute_uri(reverse("accounts:landing"))
     try:
         end_session = client.openid_configuration().get("end_session_endpoint")
