@@ -251,6 +251,11 @@ def has_active_administrator(*, agreement: Agreement) -> bool:
     return any(user.is_active for user in owners.values())
 
 
+def address_is_registered(*, email: str) -> bool:
+    """An active user verified ``email`` (canonical): its owner signs in rather than registers."""
+    return EmailAddress.objects.filter(email=email, verified=True, user__is_active=True).exists()
+
+
 def users_with_address(*, email: str) -> list[User]:
     """Users who verified ``email`` (canonical), compared exactly."""
     return list(

@@ -22,10 +22,12 @@ from accounts.next_page import after_registration, remember_after_registration
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
+from vlsc_portal.links import portal_link
 
 
 def _confirm_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("accounts:confirm_prefix"))
+    """The emailed link's base, on the portal's configured address (``PORTAL_URL``)."""
+    return portal_link(reverse("accounts:confirm_prefix"))
 
 
 @login_required
