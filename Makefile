@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The address links in emails point to (settings.PORTAL_URL): the portal's own port by default.
+PORTAL_URL ?= http://localhost:$(PORT)
 STANDIN_HTTP_PORT ?= 8001
 STANDIN_TLS_PORT ?= 8443
 # make bench: seconds measured per page (after WARMUP discarded), open connections, dataset size
@@ -48,14 +50,14 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) -m entra_standin setup --redirect-uri http://localhost:$(PORT)/accounts/entra/login/callback/ --post-logout-redirect-uri http://localhost:$(PORT)/
 	$(PY) -m entra_standin seed_demo_directory
-	$(PY) manage.py seed_demo
+	PORTAL_URL=$(PORTAL_URL) $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  VLSC Portal:          http://localhost:$(PORT)/"
 	@echo "  Entra ID stand-in:    http://localhost:$(STANDIN_HTTP_PORT)/  (demo accounts, password Passw0rd!)"
 	@echo "  Dev mailbox:          http://localhost:$(STANDIN_HTTP_PORT)/mailbox/"
 	@echo "  Stop everything with Ctrl-C."
 	@echo ""
-	WEB_PORT=$(PORT) STANDIN_HTTP_PORT=$(STANDIN_HTTP_PORT) STANDIN_TLS_PORT=$(STANDIN_TLS_PORT) \
+	WEB_PORT=$(PORT) PORTAL_URL=$(PORTAL_URL) STANDIN_HTTP_PORT=$(STANDIN_HTTP_PORT) STANDIN_TLS_PORT=$(STANDIN_TLS_PORT) \
 	  STANDIN_HTTP_URL=http://localhost:$(STANDIN_HTTP_PORT) STANDIN_TLS_URL=https://127.0.0.1:$(STANDIN_TLS_PORT) \
 	  $(VENV)/bin/honcho -f Procfile.dev start
 

@@ -37,6 +37,13 @@ class User(AbstractUser):
         return self.email or self.username
 
 
+def display_name(user: User) -> str:
+    """How the portal names a person to them ("Signed in as ..."): their name from the identity
+    provider's ``name`` claim, else their sign-in address; never the internal username, which
+    allauth generates (``ACCOUNT_USER_DISPLAY``)."""
+    return user.get_full_name().strip() or user.email or user.username
+
+
 class SignInEvent(models.Model):
     """One outcome of one sign-in attempt (Flow A), kept for support (README "Sign-in error
     codes" and "Support")."""

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Conversion, Registration, User
-from accounts.selectors import verified_emails
+from accounts.selectors import proven_sign_in_address, verified_emails
 from agreements.models import (
     AccessRequest,
     Agreement,
@@ -179,6 +179,22 @@ def is_vlsc_administrator(*, user: User) -> bool:
     return bool(emails) and administered_agreement_ids(emails=emails).exists()
 
 
+def may_become_administrator(*, user: User) -> bool:
+    """Registering would make ``user`` a VLSC administrator: an address the portal already
+    links to them but they have not verified (the one the identity provider proved at sign-in,
+    or the invitation address of their pending registration) holds Administrator."""
+    if not user.is_active:
+        return False
+    known = {proven_sign_in_address(user=user), user.email}
+    known |= set(
+        Registration.objects.filter(
+            user=user, state=Registration.State.PENDING, expires_at__gt=timezone.now()
+        ).values_list("invitation_address", flat=True)
+    )
+    unverified = sorted({e.lower() for e in known if e} - set(verified_emails(user=user)))
+    return bool(unverified) and administered_agreement_ids(emails=unverified).exists()
+
+
 def contacts_visible_to(*, user: User) -> QuerySet[AgreementContact]:
     qs = AgreementContact.objects.select_related("agreement")
     if user.is_superuser:
@@ -233,6 +249,13 @@ def has_active_administrator(*, agreement: Agreement) -> bool:
     """Someone can decide: an administrator address verified by an active user."""
     owners = _verified_owners(sorted(administrator_emails(agreement=agreement)))
     return any(user.is_active for user in owners.values())
+
+
+def address_is_registered(*, email: str) -> bool:
+    """An active user verified ``email`` (canonical): its owner signs in rather than registers."""
+    return bool(
+        EmailAddress.objects.filter(email=email, verified=True, user__is_active=True).exists()
+    )
 
 
 def users_with_address(*, email: str) -> list[User]:

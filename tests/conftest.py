@@ -25,6 +25,16 @@ def _fresh_portal_cache():
     clear_portal_cache()
 
 
+@pytest.fixture(autouse=True)
+def _portal_url(request, settings):
+    """Links in emails go to ``PORTAL_URL``, as ``make run`` sets it from its port: here the
+    server the test talks to (the live server of a browser test, else Django's test client)."""
+    if "live_server" in request.fixturenames:
+        settings.PORTAL_URL = request.getfixturevalue("live_server").url
+    else:
+        settings.PORTAL_URL = "http://testserver"
+
+
 def _transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(marker is not None and marker.kwargs.get("transaction")) or any(

@@ -324,6 +324,9 @@ LOGIN_REDIRECT_URL = "agreements:dashboard"
 # What confirming an invitation address would unlock, shown on the confirmation page: accounts
 # sits below agreements and names it only here (docs/architecture.md).
 REGISTRATION_UNLOCKS = "agreements.selectors.access_for_addresses"
+# Whether registering would make a signed-in person an administrator (``/admin/`` then leads them
+# through registration instead of refusing them); named here for the same reason.
+ADMIN_PROSPECT = "agreements.selectors.may_become_administrator"
 # No local (password) sign-in exists: accounts come from work-account sign-in only, and allauth
 # generates the internal username.
 ACCOUNT_LOGIN_METHODS = {"username"}
@@ -335,6 +338,8 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 2
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# allauth's name for a person (its "Signed in as ..." message): their name, not the username.
+ACCOUNT_USER_DISPLAY = "accounts.models.display_name"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # The portal's own limits, in allauth's syntax, counted by vlsc_portal.ratelimits (atomic

@@ -18,20 +18,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import InvitationAddressForm
 from accounts.http import AuthenticatedHttpRequest
+from accounts.next_page import after_registration, remember_after_registration
 from accounts.selectors import own_registration
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
+from vlsc_portal.links import portal_link
 
 
 def _confirm_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("accounts:confirm_prefix"))
+    """The emailed link's base, on the portal's configured address (``PORTAL_URL``)."""
+    return portal_link(reverse("accounts:confirm_prefix"))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
+    remember_after_registration(request, request.GET.get("next"))  # e.g. /admin/
     pending = registrations.pending_registration(user=user)
     if request.method == "GET" and pending is not None:
         return redirect("accounts:registration_status")
@@ -80,7 +84,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 if registration.state == registration.State.COMPLETED:
                     messages.success(request, _("You are registered. Your address is verified."))
-                    return redirect(settings.LOGIN_REDIRECT_URL)  # the dashboard
+                    return redirect(
+                        after_registration(request, reverse(settings.LOGIN_REDIRECT_URL))
+                    )
                 return redirect("accounts:registration_status")
     return render(request, "accounts/register.html", {"form": form}, status=status)
 
@@ -238,7 +244,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "POST":
             registration = registrations.confirm_ownership(token=token, user=request.user)
-            return render(request, "accounts/confirmed.html", {"registration": registration})
+            next_url = after_registration(request, "") if request.user.is_authenticated else ""
+            return render(
+                request,
+                "accounts/confirmed.html",
+                {"registration": registration, "next_url": next_url},
+            )
         registration = registrations.registration_for_token(token)
         registrations.check_confirmable(registration)
         if request.user.is_authenticated:

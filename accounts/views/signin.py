@@ -3,15 +3,17 @@ from __future__ import annotations
 import logging
 
 from allauth.socialaccount.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.messages import get_messages
 from django.core.cache import caches
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,6 +22,7 @@ from accounts.entra import client
 from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import BusinessEmailForm
 from accounts.models import SignInEvent
+from accounts.next_page import safe_next
 from accounts.services import signin
 from accounts.signals import admin_requested
 from vlsc_portal import ratelimits
@@ -67,9 +70,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (refused := start_limit(request)) is not None:
         return refused
     if request.method == "POST" and form.is_valid():
-        next_url = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-            next_url = ""
+        next_url = safe_next(request, request.GET.get("next"))
         provider = get_adapter().get_provider(request, PROVIDER_ID)
         try:
             return provider.redirect(
@@ -95,6 +96,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
             user=request.user,
         )
     logout(request)
+    messages.info(request, _("You have signed out."))  # shown on the landing page
     back = request.build_absolute_uri(reverse("accounts:landing"))
     try:
         end_session = client.openid_configuration().get("end_session_endpoint")
@@ -109,14 +111,25 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin has no password sign-in: anonymous visitors go through the work-account
-    sign-in and come back; signed-in people without admin access get 403."""
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = ""
-    next_url = next_url or reverse("admin:index")
+    sign-in and come back. A signed-in person who would be an administrator once an address of
+    theirs is registered (``settings.ADMIN_PROSPECT``) is sent to registration, which brings them
+    back here; anyone else gets a 403 page that says what to do."""
+    next_url = safe_next(request, request.GET.get("next")) or reverse("admin:index")
     if not request.user.is_authenticated:
         return redirect(f"{reverse('accounts:sign_in')}?{urlencode({'next': next_url})}")
     admin_requested.send(sender=admin_login, user=request.user)  # agreements syncs is_staff
-    if not (request.user.is_active and request.user.is_staff):
-        raise PermissionDenied
-    return redirect(next_url)
+    if request.user.is_active and request.user.is_staff:
+        return redirect(next_url)
+    register_url = f"{reverse('accounts:register')}?{urlencode({'next': next_url})}"
+    if import_string(settings.ADMIN_PROSPECT)(user=request.user):
+        messages.info(
+            request,
+            _(
+                "Register your address to open the administration. Once it is registered, "
+                "you go on to the administration."
+            ),
+        )
+        return redirect(register_url)
+    return render(
+        request, "accounts/admin_refused.html", {"register_url": register_url}, status=403
+    )

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,6 +24,7 @@ from agreements.services.audit import audit
 from notifications.models import OutboundEmail
 from notifications.services import queue_email, render_email
 from vlsc_portal.addresses import canonical_email
+from vlsc_portal.links import portal_link
 
 Action = AuditEvent.Action
 
@@ -41,7 +42,7 @@ class ResendTooSoon(Exception):
 
 def portal_url() -> str:
     """The portal's home page, as the agreement emails link to it."""
-    return settings.PORTAL_URL + "/"
+    return portal_link("/")
 
 
 def email_dedupe_key(*parts: object) -> str:
@@ -50,12 +51,19 @@ def email_dedupe_key(*parts: object) -> str:
     return "agreements:" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
 
-def _welcome_context(*, agreement: Agreement, access: str, kinds: list[str]) -> dict[str, object]:
+def _welcome_context(
+    *, agreement: Agreement, email: str, access: str, kinds: list[str]
+) -> dict[str, object]:
+    """What a welcome email says. Its copy fits the recipient's state: an address already
+    registered (verified by an active user) is told to sign in and see the agreement, any other
+    to register."""
     return {
         "agreement": agreement,
         "access": access,
         "allows": [KIND_ALLOWS[k] for k in kinds],
         "portal_url": portal_url(),
+        "registered": selectors.address_is_registered(email=email),
+        "agreement_url": portal_link(reverse("agreements:detail", args=[agreement.number])),
     }
 
 
@@ -72,7 +80,7 @@ def send_welcome(
         return False
     subject, body = render_email(
         "agreements/email/welcome",
-        _welcome_context(agreement=agreement, access=access, kinds=kinds),
+        _welcome_context(agreement=agreement, email=email, access=access, kinds=kinds),
     )
     queue_email(
         to=email,
@@ -111,6 +119,7 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
         "agreements/email/welcome_reminder",
         _welcome_context(
             agreement=agreement,
+            email=invitation.email,
             access=", ".join(row.role_labels + row.kind_labels) if row else "",
             kinds=kinds,
         ),

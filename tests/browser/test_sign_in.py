@@ -38,6 +38,8 @@ def test_alice_signs_in_sees_who_she_is_and_signs_out(live_server, entra, page, 
     # First sign-in: the invitation address, prefilled with the sign-in address, registers at once
     # (Contoso verified contoso.com: the id_token's xms_edov is true).
     expect(page.get_by_role("heading", level=1)).to_have_text("Register your invitation address")
+    # Greeted by name (the id_token's ``name``), never by the internal user name.
+    expect(page.get_by_text("Signed in as Alice Contoso.")).to_be_visible()
     expect(
         page.get_by_label("Business email address where you received the invitation to register")
     ).to_have_value("alice@contoso.com")
@@ -48,6 +50,8 @@ def test_alice_signs_in_sees_who_she_is_and_signs_out(live_server, entra, page, 
     axe(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in with your Work Account")).to_be_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    axe(page)
     assert page.url == live_server.url + "/"
     # The stand-in's session ended too: signing in again asks for the password.
     start_sign_in(page, live_server, axe, "alice@contoso.com")

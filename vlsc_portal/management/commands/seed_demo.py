@@ -3,6 +3,8 @@ like ``vlsc_portal/urls.py`` it may import any app, and each app seeds only its 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand
@@ -18,7 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         Site.objects.update_or_create(
-            pk=settings.SITE_ID, defaults={"domain": "localhost:8000", "name": "VLSC Portal"}
+            pk=settings.SITE_ID,
+            defaults={"domain": urlsplit(settings.PORTAL_URL).netloc, "name": "VLSC Portal"},
         )
         users = seed_demo_users()
         seed_demo_agreements()
