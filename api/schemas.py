@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
+from pydantic import AfterValidator, Field
 from pydantic import BaseModel as Schema
-from pydantic import Field
 from pydantic.json_schema import JsonDict
 
 from agreements.models import AccessRequest, AgreementContact, AuditEvent, PermissionGrant
@@ -51,10 +52,26 @@ class Contact(Schema):
 EMAIL: JsonDict = {"format": "email"}  # checked by the portal's canonical form, not pydantic's
 
 
+def storable(value: str) -> str:
+    """Text the database can keep: PostgreSQL refuses NUL in text, and a lone surrogate (a JSON
+    escape such as ``\\ud800`` with no pair) has no UTF-8 form; either is a 422, not a 500."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+# Every string a caller sends that may be stored.
+Text = Annotated[str, AfterValidator(storable)]
+
+
 class ContactIn(Schema):
     role: Role
-    email: str = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
-    name: str = Field(default="", max_length=200)
+    email: Text = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
+    name: Text = Field(default="", max_length=200)
 
 
 class Grant(Schema):
@@ -66,7 +83,7 @@ class Grant(Schema):
 
 
 class GrantIn(Schema):
-    email: str = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
+    email: Text = Field(min_length=1, max_length=254, json_schema_extra=EMAIL)
     kind: Kind
 
 
@@ -93,7 +110,7 @@ class AccessRequestOut(Schema):
 
 class Decision(Schema):
     accept: bool
-    message: str = Field(default="", max_length=1000)
+    message: Text = Field(default="", max_length=1000)
 
 
 class AuditEventOut(Schema):
