@@ -50,7 +50,13 @@ def test_two_web_processes_two_workers_and_a_beat_serve_one_person_without_stick
     ports = [free_port(), free_port()]
     for port in ports:
         standin.register_redirect_uri(f"http://127.0.0.1:{port}/accounts/entra/login/callback/")
-    env = portal_env(redis_server.url, standin=standin, CELERY_HEARTBEAT_SECONDS="2")
+    # Emails link to the portal's configured address: the first web process here.
+    env = portal_env(
+        redis_server.url,
+        standin=standin,
+        CELERY_HEARTBEAT_SECONDS="2",
+        PORTAL_URL=f"http://127.0.0.1:{ports[0]}",
+    )
     mailbox_dir = tmp_path / "mailbox"  # the dev mailbox of portal_env
     log = {name: tmp_path / f"{name}.log" for name in ("web1", "web2", "w1", "w2", "beat")}
     with (
