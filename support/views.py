@@ -23,6 +23,7 @@ from support import selectors, services
 from support.forms import AnswerForm, CloseForm, ContactSupportForm, LookupForm, ReasonForm
 from support.phone import PHONE_CONTACTS
 from vlsc_portal import ratelimits
+from vlsc_portal.links import portal_link
 
 SESSION_LAST_REQUEST = "support_last_request"
 
@@ -36,7 +37,8 @@ def support_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., H
 
 
 def _confirm_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("accounts:confirm_prefix"))
+    """The verification link's base on the portal's configured address, as registration's own."""
+    return portal_link(reverse("accounts:confirm_prefix"))
 
 
 def _person_url(*, user_id: int | None, email: str = "") -> str:
