@@ -4,6 +4,7 @@ audit trail of an agreement."""
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -65,11 +66,7 @@ def list_invitations(
 
 def _one_invitation(request: ApiRequest, number: str, invitation_id: int, *, write: bool = False):
     agreement = scope.managed_agreement(request.auth, number, write=write).agreement
-    invitation = _invitations(agreement).filter(pk=invitation_id).select_related("agreement")
-    invitation = invitation.first()
-    if invitation is None:
-        raise problems.not_found()
-    return invitation
+    return get_object_or_404(_invitations(agreement).select_related("agreement"), pk=invitation_id)
 
 
 @router.get(
@@ -154,14 +151,10 @@ def list_access_requests(
 
 def _one_request(request: ApiRequest, number: str, request_id: int, *, write: bool = False):
     agreement = scope.managed_agreement(request.auth, number, write=write).agreement
-    row = (
-        AccessRequest.objects.filter(agreement=agreement, pk=request_id)
-        .select_related("agreement", "requester")
-        .first()
+    rows = AccessRequest.objects.filter(agreement=agreement).select_related(
+        "agreement", "requester"
     )
-    if row is None:
-        raise problems.not_found()
-    return row
+    return get_object_or_404(rows, pk=request_id)
 
 
 @router.get(

@@ -4,6 +4,7 @@ remove, through the same services as the admin."""
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -112,10 +113,7 @@ def _one_grant(
     request: ApiRequest, number: str, grant_id: int, *, write: bool = False
 ) -> PermissionGrant:
     agreement = scope.managed_agreement(request.auth, number, write=write).agreement
-    grant = _grants(agreement).filter(pk=grant_id).first()
-    if grant is None:
-        raise problems.not_found()
-    return grant
+    return get_object_or_404(_grants(agreement), pk=grant_id)
 
 
 @router.get(
@@ -204,14 +202,8 @@ def list_contacts(
 
 def _one_contact(request: ApiRequest, number: str, contact_id: int, *, write: bool = False):
     agreement = scope.managed_agreement(request.auth, number, write=write).agreement
-    contact = (
-        AgreementContact.objects.filter(agreement=agreement, pk=contact_id)
-        .select_related("agreement")
-        .first()
-    )
-    if contact is None:
-        raise problems.not_found()
-    return contact
+    contacts = AgreementContact.objects.filter(agreement=agreement).select_related("agreement")
+    return get_object_or_404(contacts, pk=contact_id)
 
 
 @router.get(
