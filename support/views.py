@@ -23,7 +23,6 @@ from support import selectors, services
 from support.forms import AnswerForm, CloseForm, ContactSupportForm, LookupForm, ReasonForm
 from support.phone import PHONE_CONTACTS
 from vlsc_portal import ratelimits
-from vlsc_portal.links import portal_link
 
 SESSION_LAST_REQUEST = "support_last_request"
 
@@ -34,11 +33,6 @@ def support_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., H
     return login_required(
         permission_required(selectors.SUPPORT_PERMISSION, raise_exception=True)(view)
     )
-
-
-def _confirm_url(request: HttpRequest) -> str:
-    """The verification link's base on the portal's configured address, as registration's own."""
-    return portal_link(reverse("accounts:confirm_prefix"))
 
 
 def _person_url(*, user_id: int | None, email: str = "") -> str:
@@ -240,7 +234,7 @@ def registration_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             registration=registration,
             actor=request.user,
             reason=form.cleaned_data["reason"],
-            confirm_url=_confirm_url(request),
+            confirm_url=registrations.verification_link_base(),
         )
     except ratelimits.RateLimited as exc:
         if "registration_resend" in exc.actions:

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Registration, User
@@ -28,6 +29,7 @@ from accounts.signals import address_verified
 from notifications.services import queue_email, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
+from vlsc_portal.links import portal_link
 
 State = Registration.State
 TOKEN_SALT = "accounts.registration.confirm"
@@ -148,6 +150,11 @@ def _verify_address(*, user: User, email: str) -> None:
     except IntegrityError as exc:  # another user verified it at the same moment
         raise AddressTaken(email) from exc
     address_verified.send(sender=Registration, user=user, email=email)
+
+
+def verification_link_base() -> str:
+    """The emailed verification link without its token, on the portal's configured address."""
+    return portal_link(reverse("accounts:confirm_prefix"))
 
 
 def start_registration(*, user: User, invitation_address: str, confirm_url: str) -> Registration:

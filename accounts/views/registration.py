@@ -23,12 +23,6 @@ from accounts.selectors import own_registration
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
-from vlsc_portal.links import portal_link
-
-
-def _confirm_url(request: HttpRequest) -> str:
-    """The emailed link's base, on the portal's configured address (``PORTAL_URL``)."""
-    return portal_link(reverse("accounts:confirm_prefix"))
 
 
 @login_required
@@ -48,7 +42,7 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                 registration = registrations.start_registration(
                     user=user,
                     invitation_address=form.cleaned_data["email"],
-                    confirm_url=_confirm_url(request),
+                    confirm_url=registrations.verification_link_base(),
                 )
             except ratelimits.RateLimited as exc:
                 return ratelimits.refused(request, exc, what=ratelimits.EMAIL_BUDGET_FULL)
@@ -139,7 +133,9 @@ def resend_verification(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, _("There is no pending registration to resend."))
         return redirect("accounts:registration_status")
     try:
-        registrations.resend_verification(registration=pending, confirm_url=_confirm_url(request))
+        registrations.resend_verification(
+            registration=pending, confirm_url=registrations.verification_link_base()
+        )
     except ratelimits.RateLimited as exc:
         return _status_page(request, refusal=exc)
     except registrations.RegistrationClosed:
