@@ -25,7 +25,6 @@ from agreements.models import (
     PermissionGrant,
 )
 from agreements.roles import KIND_ALLOWS, KIND_ORDER, ROLE_PERMISSIONS, kinds_for
-from vlsc_portal.choices import choice_label
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -79,14 +78,6 @@ class AgreementAccess:
     def may(self) -> list[str]:
         allows = _labels()["allows"]
         return [allows[k] for k in self.kinds]
-
-    @property
-    def program_label(self) -> str:
-        return choice_label(self.agreement, "program")
-
-    @property
-    def status_label(self) -> str:
-        return choice_label(self.agreement, "status")
 
     @property
     def is_administrator(self) -> bool:
