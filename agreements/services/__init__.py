@@ -21,7 +21,6 @@ from agreements.services.invitations import (
     RESEND_INTERVAL,
     ResendTooSoon,
     email_dedupe_key,
-    portal_url,
     resend_invitation,
     send_welcome,
 )
@@ -59,7 +58,6 @@ __all__ = [
     "permission_grant",
     "permission_revoke",
     "permission_save",
-    "portal_url",
     "refuse_last_administrator",
     "request_access",
     "require_recent_sign_in",

@@ -16,12 +16,13 @@ from agreements.models import (
     PermissionGrant,
 )
 from agreements.services.audit import audit
-from agreements.services.invitations import email_dedupe_key, portal_url
+from agreements.services.invitations import email_dedupe_key
 from agreements.services.permissions import permission_grant
 from agreements.services.recent_sign_in import require_recent_sign_in
 from notifications.services import queue_email, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
+from vlsc_portal.links import portal_link
 
 Kind = PermissionGrant.Kind
 Action = AuditEvent.Action
@@ -144,7 +145,7 @@ def access_request_decide(
                 "number": decided.agreement_number,
                 "kind": Kind(decided.kind).label,
                 "message": message,
-                "portal_url": portal_url(),
+                "portal_url": portal_link(),
             },
         )
         queue_email(

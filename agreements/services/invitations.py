@@ -40,11 +40,6 @@ class ResendTooSoon(Exception):
         super().__init__(invitation.email)
 
 
-def portal_url() -> str:
-    """The portal's home page, as the agreement emails link to it."""
-    return portal_link("/")
-
-
 def email_dedupe_key(*parts: object) -> str:
     """The outbox dedupe key for one agreement email: the same ``parts`` give the same key, so
     queueing that email again sends nothing."""
@@ -61,7 +56,7 @@ def _welcome_context(
         "agreement": agreement,
         "access": access,
         "allows": [KIND_ALLOWS[k] for k in kinds],
-        "portal_url": portal_url(),
+        "portal_url": portal_link(),
         "registered": selectors.address_is_registered(email=email),
         "agreement_url": portal_link(reverse("agreements:detail", args=[agreement.number])),
     }
