@@ -7,31 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import msal
 import pytest
-import requests
 from django.core.management import call_command
 
+from bench.api_grants import app_token
 from entra_standin import demo
 
 HERE = Path(__file__).resolve().parent
 MAX_SECONDS = 120
-
-
-def app_token(standin) -> str:
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(standin.ca_path)
-    app = msal.ConfidentialClientApplication(
-        demo.CONTOSO_APP_CLIENT_ID,
-        client_credential=demo.CONTOSO_APP_SECRET,
-        authority=standin.authority(demo.CONTOSO_TID),
-        instance_discovery=False,
-        http_client=session,
-    )
-    result = app.acquire_token_for_client(scopes=[f"{demo.API_APP_ID_URI}/.default"])
-    assert "access_token" in result, result
-    return result["access_token"]
 
 
 def pending_invitation() -> int:
