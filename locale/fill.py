@@ -1,0 +1,128 @@
+"""Fill the French, German and Japanese gettext catalogues from translation tables.
+
+Usage (from the repository root, after ``manage.py makemessages``)::
+
+    .venv/bin/python locale/fill.py TABLE.py [TABLE.py ...]   # fill, then report
+    .venv/bin/python locale/fill.py --check                   # report only
+
+A table is a Python file defining ``T``, a list of ``(msgid, fr, de, ja)`` tuples. For a plural
+entry, ``msgid`` is the singular and fr and de are ``(one, other)`` pairs and ja a 1-tuple.
+Only entries whose msgid is in the catalogue are used; a translation whose placeholders
+(``%(name)s``, ``%s``, ``{name}``, HTML tags) differ from the msgid's is refused. Filling clears
+``fuzzy`` flags, drops obsolete (``#~``) entries and sets the header.
+"""
+
+from __future__ import annotations
+
+import re
+import runpy
+import sys
+from pathlib import Path
+
+import polib
+
+LOCALE = Path(__file__).resolve().parent
+LANGS = {
+    "fr": ("French", "nplurals=2; plural=(n > 1);", 2),
+    "de": ("German", "nplurals=2; plural=(n != 1);", 2),
+    "ja": ("Japanese", "nplurals=1; plural=0;", 1),
+}
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%[sd]|\{[a-z_]*\}|</?[a-z]+[^>]*>")
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def check_placeholders(msgid: str, msgstr: str, lang: str) -> str | None:
+    if placeholders(msgid) != placeholders(msgstr):
+        return f"{lang}: placeholders differ for {msgid!r}: {msgstr!r}"
+    return None
+
+
+def load_tables(paths: list[str]) -> dict[str, tuple]:
+    table: dict[str, tuple] = {}
+    for path in paths:
+        for row in runpy.run_path(path)["T"]:
+            table[row[0]] = row[1:]
+    return table
+
+
+def fill(lang: str, table: dict[str, tuple]) -> list[str]:
+    name, plural_forms, nplurals = LANGS[lang]
+    path = LOCALE / lang / "LC_MESSAGES" / "django.po"
+    po = polib.pofile(str(path), wrapwidth=100)
+    po.metadata.update(
+        {
+            "Project-Id-Version": "VLSC Portal",
+            "Language": lang,
+            "Language-Team": name,
+            "Plural-Forms": plural_forms,
+            "Content-Type": "text/plain; charset=UTF-8",
+        }
+    )
+    po.metadata_is_fuzzy = False
+    errors: list[str] = []
+    column = list(LANGS).index(lang)
+    for entry in po:
+        if entry.msgid not in table:
+            continue
+        value = table[entry.msgid][column]
+        if entry.msgid_plural:
+            if not isinstance(value, tuple) or len(value) != nplurals:
+                errors.append(f"{lang}: {entry.msgid!r} needs {nplurals} plural forms")
+                continue
+            bad = [
+                check_placeholders(entry.msgid_plural if i else entry.msgid, form, lang)
+                for i, form in enumerate(value)
+            ]
+            if lang == "ja":
+                bad = [check_placeholders(entry.msgid_plural, value[0], lang)]
+            if any(bad):
+                errors.extend(b for b in bad if b)
+                continue
+            entry.msgstr_plural = dict(enumerate(value))
+        else:
+            problem = check_placeholders(entry.msgid, value, lang)
+            if problem:
+                errors.append(problem)
+                continue
+            entry.msgstr = value
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+        entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
+    for entry in po.obsolete_entries():
+        po.remove(entry)
+    po.save()
+    return errors
+
+
+def report() -> int:
+    missing_total = 0
+    for lang in LANGS:
+        po = polib.pofile(str(LOCALE / lang / "LC_MESSAGES" / "django.po"))
+        untranslated = po.untranslated_entries()
+        fuzzy = po.fuzzy_entries()
+        obsolete = po.obsolete_entries()
+        print(
+            f"{lang}: {len(po.translated_entries())} translated, {len(untranslated)} untranslated,"
+            f" {len(fuzzy)} fuzzy, {len(obsolete)} obsolete"
+        )
+        missing_total += len(untranslated) + len(fuzzy) + len(obsolete)
+    return missing_total
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] != "--check":
+        table = load_tables(argv)
+        errors = [e for lang in LANGS for e in fill(lang, table)]
+        for error in errors:
+            print(error, file=sys.stderr)
+        if errors:
+            report()
+            return 1
+    return 1 if report() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
