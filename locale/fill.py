@@ -14,6 +14,7 @@ Only entries whose msgid is in the catalogue are used; a translation whose place
 
 from __future__ import annotations
 
+import datetime
 import re
 import runpy
 import sys
@@ -51,13 +52,19 @@ def load_tables(paths: list[str]) -> dict[str, tuple]:
 def fill(lang: str, table: dict[str, tuple]) -> list[str]:
     name, plural_forms, nplurals = LANGS[lang]
     path = LOCALE / lang / "LC_MESSAGES" / "django.po"
-    po = polib.pofile(str(path), wrapwidth=100)
+    po = polib.pofile(str(path), wrapwidth=79)  # gettext's own width: makemessages rewraps less
+    po.header = (
+        f"{name} translation of the VLSC Portal.\n"
+        "Filled by locale/fill.py; terms in locale/GLOSSARY.md."
+    )
     po.metadata.update(
         {
             "Project-Id-Version": "VLSC Portal",
             "Language": lang,
             "Language-Team": name,
             "Plural-Forms": plural_forms,
+            "Last-Translator": "VLSC Portal translators",
+            "PO-Revision-Date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000"),
             "Content-Type": "text/plain; charset=UTF-8",
         }
     )
