@@ -1,9 +1,13 @@
 """Fill the French, German and Japanese gettext catalogues from translation tables.
 
-Usage (from the repository root, after ``manage.py makemessages``)::
+Usage, from the repository root::
 
+    .venv/bin/python manage.py makemessages -l fr -l de -l ja --add-location=file --no-obsolete \
+        --ignore=.venv --ignore=node_modules --ignore=entra_standin --ignore=bench \
+        --ignore=tests --ignore=staticfiles --ignore=var
+    .venv/bin/python locale/fill.py --todo                    # msgids still to translate
     .venv/bin/python locale/fill.py TABLE.py [TABLE.py ...]   # fill, then report
-    .venv/bin/python locale/fill.py --check                   # report only
+    .venv/bin/python locale/fill.py --check                   # report only; exit 1 if incomplete
 
 A table is a Python file defining ``T``, a list of ``(msgid, fr, de, ja)`` tuples. For a plural
 entry, ``msgid`` is the singular and fr and de are ``(one, other)`` pairs and ja a 1-tuple.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import datetime
 import re
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,7 +57,7 @@ def load_tables(paths: list[str]) -> dict[str, tuple]:
 def fill(lang: str, table: dict[str, tuple]) -> list[str]:
     name, plural_forms, nplurals = LANGS[lang]
     path = LOCALE / lang / "LC_MESSAGES" / "django.po"
-    po = polib.pofile(str(path), wrapwidth=79)  # gettext's own width: makemessages rewraps less
+    po = polib.pofile(str(path))
     po.header = (
         f"{name} translation of the VLSC Portal.\n"
         "Filled by locale/fill.py; terms in locale/GLOSSARY.md."
@@ -64,12 +69,12 @@ def fill(lang: str, table: dict[str, tuple]) -> list[str]:
             "Language-Team": name,
             "Plural-Forms": plural_forms,
             "Last-Translator": "VLSC Portal translators",
-            "PO-Revision-Date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000"),
             "Content-Type": "text/plain; charset=UTF-8",
         }
     )
     po.metadata_is_fuzzy = False
     errors: list[str] = []
+    changed = False
     column = list(LANGS).index(lang)
     for entry in po:
         if entry.msgid not in table:
@@ -88,19 +93,26 @@ def fill(lang: str, table: dict[str, tuple]) -> list[str]:
             if any(bad):
                 errors.extend(b for b in bad if b)
                 continue
+            changed |= entry.msgstr_plural != dict(enumerate(value)) or entry.fuzzy
             entry.msgstr_plural = dict(enumerate(value))
         else:
             problem = check_placeholders(entry.msgid, value, lang)
             if problem:
                 errors.append(problem)
                 continue
+            changed |= entry.msgstr != value or entry.fuzzy
             entry.msgstr = value
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
         entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
     for entry in po.obsolete_entries():
         po.remove(entry)
+    if changed:
+        now = datetime.datetime.now(datetime.UTC)
+        po.metadata["PO-Revision-Date"] = now.strftime("%Y-%m-%d %H:%M+0000")
     po.save()
+    # Rewrap the way msgmerge does, so the next makemessages changes only what changed.
+    subprocess.run(["msgcat", "--output-file", str(path), str(path)], check=True)
     return errors
 
 
@@ -119,7 +131,22 @@ def report() -> int:
     return missing_total
 
 
+def todo() -> None:
+    """Print, once, each msgid that some language lacks or has fuzzy, ready for a table."""
+    seen: set[str] = set()
+    for lang in LANGS:
+        po = polib.pofile(str(LOCALE / lang / "LC_MESSAGES" / "django.po"))
+        for entry in po.untranslated_entries() + po.fuzzy_entries():
+            if entry.msgid not in seen:
+                seen.add(entry.msgid)
+                plural = f"  # plural: {entry.msgid_plural!r}" if entry.msgid_plural else ""
+                print(f"({entry.msgid!r}, '', '', ''),{plural}")
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--todo":
+        todo()
+        return 0
     if argv and argv[0] != "--check":
         table = load_tables(argv)
         errors = [e for lang in LANGS for e in fill(lang, table)]
