@@ -36,6 +36,14 @@ LANGS = {
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%[sd]|\{[a-z_]*\}|</?[a-z]+[^>]*>")
 
 
+def french_spacing(text: str) -> str:
+    """French typography: a no-break space before : and inside « », a narrow one before ; ? !,
+    so a line never starts with the sign. Tables are written with ordinary spaces."""
+    text = re.sub(r" ([:»])", "\u00a0\\1", text)
+    text = re.sub(r"« ", "«\u00a0", text)
+    return re.sub(r" ([;?!])", "\u202f\\1", text)
+
+
 def placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER.findall(text))
 
@@ -80,6 +88,12 @@ def fill(lang: str, table: dict[str, tuple]) -> list[str]:
         if entry.msgid not in table:
             continue
         value = table[entry.msgid][column]
+        if lang == "fr":
+            value = (
+                tuple(french_spacing(v) for v in value)
+                if isinstance(value, tuple)
+                else french_spacing(value)
+            )
         if entry.msgid_plural:
             if not isinstance(value, tuple) or len(value) != nplurals:
                 errors.append(f"{lang}: {entry.msgid!r} needs {nplurals} plural forms")
