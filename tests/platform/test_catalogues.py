@@ -14,7 +14,11 @@ import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-LANGS = {"fr": "nplurals=2; plural=(n > 1);", "de": "nplurals=2; plural=(n != 1);", "ja": "nplurals=1; plural=0;"}
+LANGS = {
+    "fr": "nplurals=2; plural=(n > 1);",
+    "de": "nplurals=2; plural=(n != 1);",
+    "ja": "nplurals=1; plural=0;",
+}
 SOURCES = ["accounts", "agreements", "api", "notifications", "support", "templates", "vlsc_portal"]
 
 
