@@ -4,7 +4,7 @@ Usage, from the repository root::
 
     .venv/bin/python manage.py makemessages -l fr -l de -l ja --add-location=file --no-obsolete \
         --ignore=.venv --ignore=node_modules --ignore=entra_standin --ignore=bench \
-        --ignore=tests --ignore=staticfiles --ignore=var
+        --ignore=tests --ignore=staticfiles --ignore=var  # as tests/platform/test_catalogues.py
     .venv/bin/python locale/fill.py --todo                    # msgids still to translate
     .venv/bin/python locale/fill.py TABLE.py [TABLE.py ...]   # fill, then report
     .venv/bin/python locale/fill.py --check                   # report only; exit 1 if incomplete
