@@ -19,8 +19,9 @@ LANGS = {
     "de": "nplurals=2; plural=(n != 1);",
     "ja": "nplurals=1; plural=0;",
 }
-# What makemessages leaves out (locale/fill.py's command): tools, tests and the Entra ID stand-in,
-# whose pages are not the portal's. Every other top-level folder, a new app too, is extracted.
+# What makemessages leaves out (locale/fill.py's command): tools, tests, the Entra ID stand-in
+# (its pages are not the portal's) and static/ (no JavaScript strings, so no djangojs domain).
+# Every other top-level folder, a new app too, is extracted.
 NOT_EXTRACTED = {
     "bench",
     "bench-results",
@@ -29,12 +30,10 @@ NOT_EXTRACTED = {
     "locale",
     "node_modules",
     "static",
-}
-NOT_EXTRACTED |= {
     "staticfiles",
     "tests",
     "var",
-}  # static: no JavaScript strings (no djangojs domain)
+}
 
 
 def catalogue(lang: str) -> polib.POFile:
