@@ -18,6 +18,7 @@ from screenshots.steps import (
     open_email,
     refused,
     sign_in,
+    sign_in_and_register,
     sign_in_long_ago,
     to_standin,
 )
@@ -297,3 +298,11 @@ def support_request(page: Page, run: Run) -> None:
     reference = run.state.get("support_reference") or re.compile(r"^SR-")
     page.get_by_role("link", name=reference).first.click()
     h1(page, "Support request")
+
+
+# 08 harry: no agreements
+
+
+def harry_dashboard(page: Page, run: Run) -> None:
+    sign_in_and_register(page, run, "harry@woodgrove.com")
+    expect(page.get_by_text("No permissions are associated with your account")).to_be_visible()

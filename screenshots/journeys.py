@@ -3,7 +3,7 @@
 Each :class:`Step` is either a path to open on the portal or an action (``actions.py``) that
 clicks and types its way to the page; ``routes`` names the portal's URL patterns the page is
 (checked while walking, and by ``tests/platform/test_screenshot_journeys.py``, which fails when a
-page of the portal is in no journey and not in :data:`NOT_PAGES`). A step marked ``optional``
+page of the portal is in no journey and not in ``not_pages.py``). A step marked ``optional``
 shows a page that another branch is adding: while its URL answers 404 it is skipped with a
 warning, and it appears once that branch is merged.
 
@@ -120,6 +120,12 @@ JOURNEYS = (
                 "A support page for someone who is not support staff (403)",
                 ("support:lookup",),
                 path="/support/",
+            ),
+            Step(
+                "landing-signed-in",
+                "The landing page, signed in",
+                ("accounts:landing",),
+                path="/",
             ),
             Step(
                 "signed-out",
@@ -361,23 +367,17 @@ JOURNEYS = (
             ),
         ),
     ),
-)
-
-# Named URL patterns that are not pages of their own, so no journey shows them, and why.
-# ``"api:*"`` stands for every name in the namespace.
-NOT_PAGES = {
-    "accounts:sign_out": "POST only: signs out and redirects to the landing page (02 signed-out)",
-    "accounts:resend_verification": "POST only: resends, then the registration status page",
-    "accounts:convert_code_resend": "POST only: resends, then the signup code page",
-    "accounts:cancel_pending_registration": (
-        "the old address of Cancel this registration: a redirect to its confirmation page"
+    Journey(
+        8,
+        "harry",
+        "harry@woodgrove.com: signed in, with no contact role and no permission",
+        (
+            Step(
+                "dashboard",
+                "Dashboard: no permissions are associated with the account",
+                ("agreements:dashboard",),
+                action=a.harry_dashboard,
+            ),
+        ),
     ),
-    "support:request_assign": "POST only: then the request's page",
-    "support:request_answer": "POST only: then the request's page",
-    "support:request_close": "POST only: then the request's page",
-    "support:registration_resend": "POST only: then the person's page",
-    "support:registration_cancel": "POST only: then the person's page",
-    "admin_login": "a redirect to the portal's sign-in page (the admin's pages are journey 06)",
-    "healthz": "the health check's JSON",
-    "api:*": "the provisioning API (/api/v1/): JSON, its OpenAPI document; the page is api-docs",
-}
+)

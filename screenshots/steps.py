@@ -47,9 +47,9 @@ def fresh(page: Page) -> None:
 # Sign-in: the portal's page, then the stand-in's.
 
 
-def sign_in_page(page: Page, run: Run, email: str, *, path: str = "/sign-in/") -> None:
+def sign_in_page(page: Page, run: Run, email: str) -> None:
     """The portal's sign-in page, with the address typed in."""
-    page.goto(run.url + path)
+    page.goto(run.url + "/sign-in/")
     page.get_by_label("Business email address").fill(email)
 
 

@@ -1,8 +1,8 @@
 """Every page of the portal is in the screenshot gallery (``make screenshots``), so a new page
 gets screenshots: each named URL pattern outside the Django admin is shown by a step of
-``screenshots/journeys.py`` or listed, with its reason, in ``NOT_PAGES``. Fast: it reads the URL
-configuration and the journey data; the gallery itself (a browser walk of about two minutes) is
-``make screenshots``, not part of ``make test``."""
+``screenshots/journeys.py`` or listed, with its reason, in ``screenshots/not_pages.py``. Fast:
+it reads the URL configuration and the journey data; the gallery itself (a browser walk of about
+two minutes) is ``make screenshots``, not part of ``make test``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from screenshots.journeys import JOURNEYS, NOT_PAGES
+from screenshots.journeys import JOURNEYS
+from screenshots.not_pages import NOT_PAGES
 from screenshots.walk import file_name
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -51,7 +52,7 @@ def test_every_page_of_the_portal_is_in_a_journey_or_said_not_to_be_a_page():
     missing = sorted(name for name in PORTAL_ROUTES if name not in shown and not _not_a_page(name))
     assert missing == [], (
         "pages without screenshots: add a step to screenshots/journeys.py, or the name with its "
-        f"reason to NOT_PAGES: {missing}"
+        f"reason to screenshots/not_pages.py: {missing}"
     )
     # The walk finds the portal's pages, the API's operations and the admin's.
     assert {"accounts:register", "support:person", "api:list_grants", "api-docs"} <= PORTAL_ROUTES
