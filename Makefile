@@ -20,7 +20,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vlsc_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 COVERAGE_FLOOR ?= 90
 
-.PHONY: run test install install-test browser lint checks pytest clean bench bench-readme
+.PHONY: run test install install-test browser lint checks pytest clean bench bench-readme screenshots
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,12 @@ bench: install
 # (which only a run of every benchmark writes).
 bench-readme:
 	$(PY) -m bench.report
+
+# The screenshot gallery (docs/screenshots/, README "Screenshots"): every page of every journey
+# at 1280 and 390 px, on a portal of its own (free ports, a temporary database). About two
+# minutes, so not part of make test (tests/platform/test_screenshot_journeys.py is).
+screenshots: install-test browser
+	$(PY) -m screenshots
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .coverage htmlcov staticfiles

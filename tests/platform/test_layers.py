@@ -25,10 +25,11 @@ COMPOSITION_ROOT = {
 }
 
 STANDIN = "entra_standin"
-# Outside the portal's packages, these may drive the stand-in: the test suite and the benchmark.
+# Outside the portal's packages, these may drive the stand-in: the test suite, the benchmark and
+# the screenshot gallery (``make screenshots``).
 # (The development harness runs it as its own process: ``python -m entra_standin`` in
 # Procfile.dev, with no import.)
-MAY_IMPORT_STANDIN = ("tests", "bench")
+MAY_IMPORT_STANDIN = ("tests", "bench", "screenshots")
 
 
 def _modules(package: str) -> list[Path]:
