@@ -127,9 +127,9 @@ def test_the_link_page_names_the_requester_and_the_agreements_the_address_unlock
         assert "licensing@fabrikam.com" in page
         assert "O8880202" in page and "Fabrikam, Inc." in page
         assert "V1234567" not in page  # Contoso's: not on this address
-    assert 'type="submit">Confirm<' in bob_client.get(link).content.decode()
+    assert 'type="submit" class="button">Confirm<' in bob_client.get(link).content.decode()
     anonymous = Client().get(link).content.decode()
-    assert 'type="submit">Confirm<' not in anonymous
+    assert ">Confirm<" not in anonymous
     sign_in = re.search(r'href="(/sign-in/\?[^"]+)"', anonymous)[1].replace("&amp;", "&")
     assert parse_qs(urlsplit(sign_in).query) == {
         "next": [link],
