@@ -115,7 +115,9 @@ def test_support_staff_land_on_the_support_console(live_server, entra, page, axe
     page.goto(live_server.url + "/")  # the start page is the console for them
     expect(page).to_have_url(live_server.url + "/support/")
     portal_nav(page, items, current="Support console")
-    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Contact support").click()
+    page.get_by_role("navigation", name="Portal").get_by_role(
+        "link", name="Contact support"
+    ).click()
     portal_nav(page, items, current="Contact support")
     checked(page, axe)
 
@@ -134,9 +136,7 @@ def test_support_staff_going_elsewhere_get_there(live_server, entra, page, axe):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_status_page_shows_the_email_sent_without_a_reload(
-    live_server, entra, page, axe, size
-):
+def test_the_status_page_shows_the_email_sent_without_a_reload(live_server, entra, page, axe, size):
     """No worker runs here: the email stays queued until the test marks it sent."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
     sign_in_as_bob_and_register(page, live_server, axe)
