@@ -135,3 +135,19 @@ def test_the_pages_link_an_svg_favicon_and_favicon_ico_leads_to_it(client, db):
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (302, "/static/favicon.svg")
+
+
+@pytest.mark.parametrize("template", ["conversion_steps", "registration_steps"])
+def test_the_step_indicator_marks_the_current_step_in_words_not_only_colour(template):
+    from django.template.loader import render_to_string
+
+    html = render_to_string(f"includes/{template}.html", {"current": 2})
+    steps = re.findall(
+        r"<li([^>]*)>([^<]+)<span[^>]*>: </span><span[^>]*>([^<]+)</span></li>", html
+    )
+    assert [(attrs.strip(), state) for attrs, _, state in steps[:3]] == [
+        ('class="steps__done"', "Done"),
+        ('aria-current="step"', "You are here"),
+        ("", "To do"),
+    ]
+    assert html.count('aria-current="step"') == 1
