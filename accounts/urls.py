@@ -11,6 +11,11 @@ urlpatterns = [
     path("sign-in/again/<str:token>/", step_up.sign_in_again, name="step_up"),
     path("register/", registration.register, name="register"),
     path("register/status/", registration.registration_status, name="registration_status"),
+    path(
+        "register/status/email/",
+        registration.registration_email_delivery,
+        name="registration_email_delivery",
+    ),
     path("register/resend/", registration.resend_verification, name="resend_verification"),
     path(
         "register/cancel/",

@@ -321,6 +321,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "accounts:sign_in"
 LOGIN_REDIRECT_URL = "agreements:dashboard"
+# Home pages by permission, first match wins: after a sign-in without a ``next``, and on the
+# landing page, a person holding the permission goes to the page instead of the dashboard
+# (accounts.next_page.home_page). Support staff start at the support console.
+HOME_PAGES = [("support.use_support_console", "support:lookup")]
 # What confirming an invitation address would unlock, shown on the confirmation page: accounts
 # sits below agreements and names it only here (docs/architecture.md).
 REGISTRATION_UNLOCKS = "agreements.selectors.access_for_addresses"

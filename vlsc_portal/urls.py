@@ -1,11 +1,25 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts.views.signin import admin_login
 from vlsc_portal import health
 
+
+class FaviconRedirect(RedirectView):
+    """``/favicon.ico``, which browsers ask for on their own: the SVG icon the pages link to.
+    Temporary (302), as the static file's address changes with its content in production."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("accounts/entra/", include("accounts.entra.urls")),

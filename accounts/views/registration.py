@@ -125,6 +125,24 @@ def registration_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _status_page(request)
 
 
+@never_cache
+@login_required
+@require_GET
+def registration_email_delivery(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The delivery of the verification email of the person's own latest registration, as the
+    HTML fragment the status page shows (``static/js/portal.js`` polls it while the email is
+    queued). It takes no id: nobody can ask about another person's registration. 404 without a
+    registration."""
+    registration = registrations.latest_registration(user=request.user)
+    if registration is None:
+        return HttpResponse(status=404)
+    return render(
+        request,
+        "accounts/_email_delivery.html",
+        {"email": registration.verification_email},
+    )
+
+
 @login_required
 @require_POST
 def resend_verification(request: AuthenticatedHttpRequest) -> HttpResponse:

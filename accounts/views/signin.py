@@ -9,7 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,7 +22,7 @@ from accounts.entra import client
 from accounts.entra.provider import PROVIDER_ID
 from accounts.forms import BusinessEmailForm
 from accounts.models import SignInEvent
-from accounts.next_page import safe_next
+from accounts.next_page import home_page, safe_next
 from accounts.services import signin
 from accounts.signals import admin_requested
 from vlsc_portal import ratelimits
@@ -37,8 +37,15 @@ def landing(request: HttpRequest) -> HttpResponse:
     """The landing page. What an anonymous visitor with no message waiting sees depends only on
     the code and the language, so each process renders it once per language and keeps it with
     the other static fragments (``static_fragments``: in memory, off while developing); anyone
-    else gets it rendered for them (their name in the header, their messages)."""
-    if request.user.is_authenticated or len(get_messages(request)):
+    else gets it rendered for them (their name in the header, their messages). A signed-in
+    person whose home page is not the dashboard (support staff) goes there instead; messages
+    waiting are shown there."""
+    if request.user.is_authenticated:
+        home = home_page(request.user)
+        if home != resolve_url(settings.LOGIN_REDIRECT_URL):
+            return redirect(home)
+        return render(request, "accounts/landing.html")
+    if len(get_messages(request)):
         return render(request, "accounts/landing.html")
     fragments = caches["static_fragments"]
     key = f"landing-page:{get_language()}"

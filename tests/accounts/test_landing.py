@@ -50,3 +50,29 @@ def test_a_waiting_message_is_shown_once(client, fragments):
     page = client.get("/").content.decode()
     assert "You were signed out" in page
     assert "You were signed out" not in client.get("/").content.decode()
+
+
+def test_a_signed_in_person_is_offered_the_dashboard_and_no_sign_in(client, fragments):
+    client.get("/")  # kept for anonymous visitors: not served to the signed-in
+    client.force_login(make_user("bob@fabrikam.com"))
+    page = client.get("/").content.decode()
+    assert '<a class="button" href="/dashboard/">Go to your dashboard</a>' in page
+    assert "Sign in with your Work Account" not in page and "Submit" not in page
+
+
+def test_support_staff_start_at_the_support_console(client, fragments, rf):
+    from django.contrib.auth.models import Group
+
+    from accounts.adapters import AccountAdapter
+    from support.selectors import SUPPORT_GROUP
+
+    support = make_user("support@vlsc.example")
+    support.groups.add(Group.objects.get(name=SUPPORT_GROUP))
+    client.force_login(support)
+    response = client.get("/")
+    assert (response.status_code, response["Location"]) == (302, "/support/")
+    request = rf.get("/")
+    request.user = support
+    assert AccountAdapter().get_login_redirect_url(request) == "/support/"
+    request.user = make_user("bob@fabrikam.com")
+    assert AccountAdapter().get_login_redirect_url(request) == "/dashboard/"

@@ -127,9 +127,9 @@ def test_the_link_page_names_the_requester_and_the_agreements_the_address_unlock
         assert "licensing@fabrikam.com" in page
         assert "O8880202" in page and "Fabrikam, Inc." in page
         assert "V1234567" not in page  # Contoso's: not on this address
-    assert 'type="submit">Confirm<' in bob_client.get(link).content.decode()
+    assert 'type="submit" class="button">Confirm<' in bob_client.get(link).content.decode()
     anonymous = Client().get(link).content.decode()
-    assert 'type="submit">Confirm<' not in anonymous
+    assert ">Confirm<" not in anonymous
     sign_in = re.search(r'href="(/sign-in/\?[^"]+)"', anonymous)[1].replace("&amp;", "&")
     assert parse_qs(urlsplit(sign_in).query) == {
         "next": [link],
@@ -335,9 +335,19 @@ def test_resend_sends_again_until_the_rate_limit_and_says_the_limit(
         first = bob_client.post("/register/resend/")
     assert first.status_code == 302
     assert len(mail.outbox) == 2
+    assert (
+        "We sent the verification email again" in bob_client.get(first["Location"]).content.decode()
+    )
     limited = bob_client.post("/register/resend/")
     assert limited.status_code == 429
     assert "once a minute and at most five times a day" in limited.content.decode()
+    # an error notice (announced at once), not the success box of a resend
+    assert re.search(
+        r'<div class="notice notice--error" role="alert">\s*<p class="notice__title">Error:</p>'
+        r"\s*<p>The verification email was sent too recently",
+        limited.content.decode(),
+    )
+    assert 'role="status"' not in limited.content.decode()
     assert len(mail.outbox) == 2
     # both links work: the first email's link too
     from django.test import Client

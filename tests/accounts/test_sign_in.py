@@ -56,7 +56,7 @@ def test_a_work_account_signs_in_keyed_by_tenant_and_object_id(client, entra):
     assert (event.user, event.tenant_id, event.object_id) == (account.user, CONTOSO_TID, ALICE_OID)
     assert client.get("/dashboard/")["Location"] == "/register/"  # first sign-in: Flow B
     page = client.get("/register/").content.decode()
-    assert "Signed in as <strong>alice@contoso.com</strong>" in page
+    assert "Signed in as <strong>Alice Contoso</strong> alice@contoso.com" in page
     assert "Sign out" in page
 
 

@@ -33,7 +33,7 @@ def sign_in_from_the_admin(page: Page, live_server, axe, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/sign-in/\?next=%2Fadmin%2F$"))
     checked(page, axe)
     page.get_by_label("Business email address").fill(email)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     sign_in_at_standin(page, axe)
 
 

@@ -69,10 +69,10 @@ def test_the_portals_pages_cause_no_policy_violation(live_server, entra, page: P
         "Manage your volume-licensing agreements"
     )
     page.get_by_role("link", name="Sign in with your Work Account").click()
-    page.get_by_role("button", name="Submit").click()  # the error summary gets focus (script)
+    page.get_by_role("button", name="Continue").click()  # the error summary gets focus (script)
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
     page.get_by_label("Business email address").fill("admin@contoso.com")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     # The stand-in's sign-in page, on its own origin: the form's redirect was allowed.
     page.get_by_label("Password").fill("Passw0rd!")
     page.get_by_role("button", name="Sign in").click()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def sign_in(page: Page, live_server, email: str, password: str = "Passw0rd!") -> None:
     page.goto(live_server.url + "/sign-in/")
     page.get_by_label("Business email address").fill(email)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 

@@ -12,6 +12,6 @@ def test_a_visitor_reads_what_the_portal_is_for_and_finds_sign_in(live_server, p
     page.get_by_role("link", name="Sign in with your Work Account").click()
     expect(page.get_by_label("Business email address")).to_be_visible()
     axe(page)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
     axe(page)

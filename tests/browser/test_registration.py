@@ -21,7 +21,7 @@ SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
 def sign_in_as_bob_and_register(page: Page, live_server, axe) -> None:
     page.goto(live_server.url + "/sign-in/")
     page.get_by_label("Business email address").fill("bob@fabrikam.com")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password").fill("Passw0rd!")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_label(INVITATION_LABEL)).to_have_value("bob@fabrikam.com")
@@ -105,7 +105,7 @@ def test_someone_else_who_follows_bobs_link_is_told_it_is_bobs_and_nothing_chang
         other.get_by_role("link", name="Sign in to confirm").click()
         expect(other.get_by_label("Business email address")).to_have_value("bob@fabrikam.com")
         other.get_by_label("Business email address").fill("harry@woodgrove.com")
-        other.get_by_role("button", name="Submit").click()
+        other.get_by_role("button", name="Continue").click()
         other.get_by_label("Password").fill("Passw0rd!")
         other.get_by_role("button", name="Sign in").click()
         expect(other.get_by_role("heading", level=1)).to_have_text(

@@ -18,7 +18,7 @@ def start_sign_in(page: Page, live_server, axe, email: str) -> None:
     page.get_by_role("link", name="Sign in with your Work Account").click()
     page.get_by_label("Business email address").fill(email)
     axe(page)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
 
 
 def sign_in_at_standin(page: Page, axe, password: str = "Passw0rd!") -> None:

@@ -65,7 +65,7 @@ def test_bob_contacts_support_from_an_error_page_and_support_helps_him(
     page.get_by_role("button", name="Sign out").click()
     page.goto(live_server.url + "/sign-in/")
     page.get_by_label("Business email address").fill("support@vlsc.example")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password").fill("Passw0rd!")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Account")).to_contain_text("support@vlsc.example")
