@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views.preferences import set_language
 from accounts.views.signin import admin_login
 from vlsc_portal import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/login/", admin_login, name="admin_login"),
+    # Django's set_language, wrapped: it also remembers the choice of a signed-in person.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("accounts/entra/", include("accounts.entra.urls")),
     path("", include("accounts.urls")),
