@@ -231,11 +231,9 @@ def _send_verification(
         uses.insert(0, ratelimits.Use("registration_resend", key=resend_key(registration)))
     ratelimits.consume(*uses)
     link = f"{confirm_url}{make_token(registration)}/"
-    subject, body = render_email(
-        "accounts/email/verification",
-        {"registration": registration, "link": link},
-        language=recipient_language(registration.user),
-    )
+    context = {"registration": registration, "link": link}
+    language = recipient_language(registration.user)
+    subject, body = render_email("accounts/email/verification", context, language=language)
     email = queue_email(
         to=registration.invitation_address,
         subject=subject,
