@@ -417,3 +417,27 @@ def test_supports_answer_reaches_an_anonymous_requester_in_their_language(
         }
     assert mail.outbox[-1].subject == expected
     assert expected != f"Answer to your request {request.reference}"
+
+
+def test_the_user_admin_shows_and_validates_language_and_time_zone(client):
+    admin = User.objects.create_superuser("root", "root@contoso.com", "x")
+    client.force_login(admin)
+    url = f"/admin/accounts/user/{admin.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="language"' in page and 'name="time_zone"' in page
+    form = {
+        "username": "root",
+        "email": "root@contoso.com",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "date_joined_0": "2026-11-30",
+        "date_joined_1": "00:00:00",
+        "language": "fr",
+        "time_zone": "Mars/Olympus_Mons",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 200  # the form again, with the error
+    assert "is not a time zone name" in response.content.decode()
+    admin.refresh_from_db()
+    assert (admin.language, admin.time_zone) == ("en", "")  # English from the sign-in, unchanged

@@ -25,9 +25,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 @pytest.fixture(scope="module", autouse=True)
 def compiled():
     """The catalogues compiled (compilemessages skips a .mo newer than its .po)."""
-    call_command(
-        "compilemessages", ignore_patterns=[".venv", "node_modules", "var"], verbosity=0
-    )
+    call_command("compilemessages", ignore_patterns=[".venv", "node_modules", "var"], verbosity=0)
     translation.trans_real._translations = {}
     translation.trans_real._active = translation.trans_real.Local()
 
@@ -86,9 +84,7 @@ def test_bob_signs_in_registers_and_sees_his_dashboard_in_japanese(
         created = Registration.objects.get().created_at
         tokyo = created.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
         expect(registered).to_contain_text(f"{tokyo.hour}:{tokyo:%M} JST")
-        reload_until(
-            page, lambda: page.locator(".steps time").count() >= 3, what="the email sent"
-        )
+        reload_until(page, lambda: page.locator(".steps time").count() >= 3, what="the email sent")
 
         # The verification email is in his language.
         page.goto(entra.http_url + "/mailbox/")
