@@ -82,25 +82,29 @@ class CountryForm(AccessibleForm):
 
 
 class PreferencesForm(AccessibleForm):
-    """The preferences page (README "Languages and time zones"). Blank means "as my browser
-    says": the language from Accept-Language, the time zone the browser reports."""
+    """The preferences page (README "Languages and time zones"): both are required, and start
+    from what the portal uses for the person now."""
 
     language = forms.ChoiceField(
         label=_("Language"),
-        required=False,
         help_text=_("The language of the portal's pages and of the emails it sends you."),
-        error_messages={"invalid_choice": _("Choose a language from the list.")},
+        error_messages={
+            "required": _("Choose a language from the list."),
+            "invalid_choice": _("Choose a language from the list."),
+        },
     )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
-        required=False,
         help_text=_("Dates and times are shown in this time zone, for example Europe/Paris."),
-        error_messages={"invalid_choice": _("Choose a time zone from the list.")},
+        error_messages={
+            "required": _("Choose a time zone from the list."),
+            "invalid_choice": _("Choose a time zone from the list."),
+        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         language = cast(forms.ChoiceField, self.fields["language"])
-        language.choices = [("", _("As my browser asks")), *settings.LANGUAGES]
+        language.choices = settings.LANGUAGES
         time_zone = cast(forms.ChoiceField, self.fields["time_zone"])
-        time_zone.choices = [("", _("As my browser reports (else UTC)")), *timezones.choices()]
+        time_zone.choices = timezones.choices()

@@ -22,10 +22,10 @@ def remember_language(*, user: User, language: str) -> None:
 
 
 def save_preferences(*, user: User, language: str, time_zone: str) -> None:
-    """The preferences page's choices; blank means "as the browser says"."""
-    if language and not is_language(language):
+    """The preferences page's choices."""
+    if not is_language(language):
         raise ValueError(f"not one of the portal's languages: {language[:16]!r}")
-    if time_zone and not timezones.is_valid(time_zone):
+    if not timezones.is_valid(time_zone):
         raise ValueError(f"not a time zone: {time_zone[:64]!r}")
     user.language = language
     user.time_zone = time_zone

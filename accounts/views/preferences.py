@@ -41,10 +41,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Language and time zone, starting from what the portal uses for the person now (their
+    stored choices, else this request's language and time zone)."""
     user = request.user
-    form = PreferencesForm(
-        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
-    )
+    initial = {
+        "language": user.language or translation.get_language(),
+        "time_zone": user.time_zone or timezone.get_current_timezone_name(),
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not form.is_valid():
             return render(
@@ -58,20 +62,9 @@ def preferences_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             language=form.cleaned_data["language"],
             time_zone=form.cleaned_data["time_zone"],
         )
-        if user.language:
-            translation.activate(user.language)
-        else:  # back to what the browser asks for
-            translation.activate(translation.get_language_from_request(request))
+        translation.activate(user.language)  # the message below is in the new language
         messages.success(request, _("Your preferences are saved."))
         response = redirect("accounts:preferences")
-        if user.language:
-            set_language_cookie(response, user.language)
-        else:
-            response.delete_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
-            )
+        set_language_cookie(response, user.language)
         return response
     return render(request, "accounts/preferences.html", {"form": form, "now": timezone.now()})

@@ -205,17 +205,25 @@ def test_preferences_store_language_and_time_zone(client):
     page = client.get("/account/preferences/").content.decode()
     assert '<html lang="ja">' in page
     assert "JST</time>" in page
-    # blank: as the browser says again
-    response = client.post("/account/preferences/", {"language": "", "time_zone": ""})
-    assert response.cookies["django_language"].value == ""  # deleted
-    user.refresh_from_db()
-    assert (user.language, user.time_zone) == ("", "")
+    assert '<option value="ja" selected>' in page
+    assert '<option value="Asia/Tokyo" selected>' in page
+
+
+def test_preferences_start_from_what_the_portal_uses_now(client):
+    user = make_user("bob@fabrikam.com")
+    client.force_login(user)
+    User.objects.filter(pk=user.pk).update(language="", time_zone="")
+    page = client.get("/account/preferences/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<option value="de" selected>' in page
+    assert '<option value="UTC" selected>' in page
 
 
 @pytest.mark.parametrize(
     "data, field",
     [
-        ({"language": "xx", "time_zone": ""}, "language"),
+        ({"language": "xx", "time_zone": "UTC"}, "language"),
+        ({"language": "", "time_zone": "UTC"}, "language"),
+        ({"language": "fr", "time_zone": ""}, "time_zone"),
         ({"language": "fr", "time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"language": "fr", "time_zone": "../../etc/passwd"}, "time_zone"),
         ({"language": "fr", "time_zone": "Europe/Paris" * 1000}, "time_zone"),
