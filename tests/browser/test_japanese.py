@@ -100,5 +100,18 @@ def test_bob_signs_in_registers_and_sees_his_dashboard_in_japanese(
         assert Registration.objects.get().state == Registration.State.COMPLETED
         footer = page.locator("footer")
         expect(footer.get_by_label(ja("Language"))).to_have_value("ja")
+
+        # Preferences, from the footer: his language and time zone, as stored.
+        footer.locator('a[href="/account/preferences/"]').click()
+        check_page(page, axe, "Language and time zone")
+        expect(page.locator("#id_language")).to_have_value("ja")
+        expect(page.locator("#id_time_zone")).to_have_value("Asia/Tokyo")
+        # The switcher (no JavaScript needed): back to English, on the same page, remembered.
+        footer.get_by_label(ja("Language")).select_option("en")
+        footer.get_by_role("button", name=ja("Change language")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Language and time zone")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.url == live_server.url + "/account/preferences/"
+        assert User.objects.get(pk=bob.pk).language == "en"
     finally:
         context.close()
