@@ -21,9 +21,9 @@ from accounts.services import preferences
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """The footer's switcher: Django's ``set_language`` (the cookie, and back to ``next`` when it
-    is a page of this site, else to the start page), refusing a code that is not one of the
-    four languages with a 400 instead of ignoring it, and remembering the choice for a
-    signed-in person."""
+    is a page of this site, else to the referring page of this site, else to the start page),
+    refusing a code that is not one of the four languages with a 400 instead of ignoring it,
+    and remembering the choice for a signed-in person."""
     language = request.POST.get("language", "")
     if not preferences.is_language(language):
         return render(

@@ -168,6 +168,10 @@ def test_a_next_address_off_the_site_is_not_followed(client, next_url):
     response = client.post(SETLANG, {"language": "de", "next": next_url})
     assert response.status_code == 302
     assert response["Location"] == "/"
+    response = client.post(
+        SETLANG, {"language": "de", "next": next_url}, HTTP_REFERER="https://evil.example/"
+    )
+    assert response["Location"] == "/"
 
 
 def test_the_switcher_needs_the_csrf_token_and_a_post():
