@@ -15,15 +15,20 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-# collectstatic reads the settings, which refuse production without real-looking values: these
-# throwaway ones exist for this one command and are never in the image's environment.
-RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+# compilemessages and collectstatic read the settings, which refuse production without
+# real-looking values: these throwaway ones exist for these commands and are never in the image's
+# environment. The compiled catalogues (.mo) are built here, not committed.
+RUN apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gettext >/dev/null \
+    && DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
     ENTRA_CLIENT_ID=collectstatic \
     ENTRA_CLIENT_SECRET="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     PORTAL_URL=https://collectstatic.invalid \
     DJANGO_ALLOWED_HOSTS=collectstatic.invalid \
     EMAIL_HOST=collectstatic.invalid \
-    python manage.py collectstatic --noinput
+    sh -c 'python manage.py compilemessages -v 0 && python manage.py collectstatic --noinput' \
+    && apt-get purge -y -qq gettext >/dev/null && apt-get autoremove -y -qq >/dev/null \
+    && rm -rf /var/lib/apt/lists/*
 # The processes run unprivileged; the var dir (beat's schedule file) is theirs to write.
 RUN useradd --create-home --uid 10001 vlsc && mkdir -p /app/var && chown vlsc:vlsc /app/var
 USER vlsc

@@ -20,7 +20,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vlsc_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 COVERAGE_FLOOR ?= 90
 
-.PHONY: run test install install-test browser lint checks pytest clean bench bench-readme screenshots
+.PHONY: run test install install-test messages browser lint checks pytest clean bench bench-readme screenshots
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,19 @@ $(VENV)/bin/activate:
 # stand-in and honcho (requirements-dev.txt), the tests add their tools (requirements-test.txt).
 install: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(MAKE) --no-print-directory messages
 
 install-test: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	npm install --no-audit --no-fund --silent
+	$(MAKE) --no-print-directory messages
+
+# The catalogues (locale/*/LC_MESSAGES/django.po) compiled into the .mo files Django reads, with
+# GNU gettext's msgfmt. The .mo files are built, never committed (.gitignore): a committed binary
+# would drift from its .po unseen in review. --ignore: the walk for locale folders skips Django's
+# own (in .venv, compiled already) and node_modules.
+messages:
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var -v 0
 
 # Debian's chromium where apt is available (Playwright cannot download browsers everywhere);
 # Playwright's own Chromium elsewhere.

@@ -13,6 +13,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         *(DjangoUserAdmin.fieldsets or ()),
         (_("Legacy sign-in"), {"fields": ["is_legacy_personal", "organisation_country_display"]}),
+        (_("Language and time zone"), {"fields": ["language", "time_zone"]}),
     ]
     readonly_fields = ["organisation_country_display"]
 

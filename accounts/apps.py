@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and sign-in")
 
     def ready(self) -> None:
-        from accounts import sessions  # noqa: F401  (connects the sign-in time receiver)
+        from accounts import (
+            middleware,  # noqa: F401  (connects the sign-in language receiver)
+            sessions,  # noqa: F401  (connects the sign-in time receiver)
+        )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from vlsc_portal import timezones
 from vlsc_portal.addresses import CanonicalEmailFormField
 from vlsc_portal.forms import AccessibleForm
 
@@ -77,3 +79,32 @@ class CountryForm(AccessibleForm):
         super().__init__(*args, **kwargs)
         country = cast(forms.ChoiceField, self.fields["country"])
         country.choices = [("", _("Choose your country or region")), *countries]
+
+
+class PreferencesForm(AccessibleForm):
+    """The preferences page (README "Languages and time zones"): both are required, and start
+    from what the portal uses for the person now."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        help_text=_("The language of the portal's pages and of the emails it sends you."),
+        error_messages={
+            "required": _("Choose a language from the list."),
+            "invalid_choice": _("Choose a language from the list."),
+        },
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Dates and times are shown in this time zone, for example Europe/Paris."),
+        error_messages={
+            "required": _("Choose a time zone from the list."),
+            "invalid_choice": _("Choose a time zone from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = cast(forms.ChoiceField, self.fields["language"])
+        language.choices = settings.LANGUAGES
+        time_zone = cast(forms.ChoiceField, self.fields["time_zone"])
+        time_zone.choices = timezones.choices()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from vlsc_portal.addresses import CanonicalEmailField
+from vlsc_portal.timezones import validate_time_zone
 
 
 class User(AbstractUser):
@@ -27,6 +28,24 @@ class User(AbstractUser):
             "A legacy user: signing in with their personal account asks them to convert to a "
             "work account. Cleared when the conversion completes."
         ),
+    )
+
+    # README "Languages and time zones": what the switcher and the preferences page store. Blank:
+    # not chosen yet (the language then comes from the cookie or the browser, the time zone from
+    # the browser's ``tz`` cookie, else UTC).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the portal's pages and emails for this person."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("An IANA time zone name, e.g. Europe/Paris: dates and times are shown in it."),
     )
 
     class Meta:

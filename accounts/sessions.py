@@ -21,7 +21,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 SIGNED_IN_AT = "accounts.signed_in_at"
 
@@ -52,10 +52,15 @@ class SessionAgeLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if SESSION_KEY in request.session and session_is_too_old(request.session):
             logout(request)
+            hours = settings.SESSION_COOKIE_AGE // 3600
             messages.info(
                 request,
-                _("You were signed out: a session lasts at most %(hours)d hours. Sign in again.")
-                % {"hours": settings.SESSION_COOKIE_AGE // 3600},
+                ngettext(
+                    "You were signed out: a session lasts at most %(hours)d hour. Sign in again.",
+                    "You were signed out: a session lasts at most %(hours)d hours. Sign in again.",
+                    hours,
+                )
+                % {"hours": hours},
             )
             if request.method in ("GET", "HEAD"):
                 return redirect_to_login(request.get_full_path())

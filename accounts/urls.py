@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import conversion, registration, signin, step_up
+from accounts.views import conversion, preferences, registration, signin, step_up
 
 app_name = "accounts"
 
@@ -35,4 +35,5 @@ urlpatterns = [
     path("convert/country/", conversion.country, name="convert_country"),
     path("convert/country/confirm/", conversion.country_confirm, name="convert_country_confirm"),
     path("convert/finish/", conversion.finish, name="convert_finish"),
+    path("account/preferences/", preferences.preferences_page, name="preferences"),
 ]

@@ -249,6 +249,20 @@ def address_is_registered(*, email: str) -> bool:
     )
 
 
+def address_language(*, email: str) -> str | None:
+    """The language an email to ``email`` (canonical) is written in: the stored language of a
+    user who verified it, else ``None`` (the sender's, see
+    ``notifications.services.render_email``)."""
+    return (
+        User.objects.filter(
+            pk__in=EmailAddress.objects.filter(email=email, verified=True).values("user_id")
+        )
+        .exclude(language="")
+        .values_list("language", flat=True)
+        .first()
+    )
+
+
 def users_with_address(*, email: str) -> list[User]:
     """Users who verified ``email`` (canonical), compared exactly."""
     return list(

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import smtplib
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import OutboundEmail
 
@@ -34,15 +34,30 @@ STALE_QUEUED_AFTER = timedelta(minutes=2)
 REDACTED = "[removed after delivery: it held a single-use link or code]"
 
 
-def render_email(name: str, context: dict[str, object]) -> tuple[str, str]:
+def render_email(
+    name: str, context: dict[str, object], *, language: str | None = None
+) -> tuple[str, str]:
     """Build an email from ``<name>_subject.txt`` and ``<name>_body.txt`` (``name`` such as
     ``"support/email/answer"``, found under ``<app>/templates/``), the one way the portal builds
     its emails. Returns ``(subject, body)``: the subject on one line (whitespace and line breaks
     in the template collapse to single spaces), the body with exactly one trailing newline. Both
-    templates are plain text: load ``i18n`` and wrap the text in ``{% autoescape off %}``."""
-    subject = " ".join(render_to_string(f"{name}_subject.txt", context).split())
-    body = render_to_string(f"{name}_body.txt", context).rstrip() + "\n"
+    templates are plain text: load ``i18n`` and wrap the text in ``{% autoescape off %}``.
+
+    ``language`` is the recipient's (README "Languages and time zones"): callers pass
+    :func:`recipient_language`. Without one the email is in the language active when it is
+    built, the language of the request that caused it. Times in emails are in UTC, which they
+    say: an email is read later, elsewhere, perhaps forwarded."""
+    with translation.override(language or translation.get_language()), timezone.override(UTC):
+        subject = " ".join(render_to_string(f"{name}_subject.txt", context).split())
+        body = render_to_string(f"{name}_body.txt", context).rstrip() + "\n"
     return subject, body
+
+
+def recipient_language(user: object | None) -> str | None:
+    """The language an email to ``user`` is written in: their stored choice, else ``None`` (the
+    language of the request that sends it, see :func:`render_email`)."""
+    language = getattr(user, "language", "") if user is not None else ""
+    return language or None
 
 
 def queue_email(

@@ -36,6 +36,9 @@ class SupportRequest(models.Model):
         CLOSED = "closed", _("Closed")
 
     reference = models.CharField(_("reference"), max_length=11, unique=True)
+    # The language the request was written in (the signed-in person's stored one, else the
+    # page's): the answer is emailed in it, whoever writes the answer.
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
     name = models.CharField(_("name"), max_length=100)
     email = CanonicalEmailField(_("email address"), max_length=254)
     agreement_number = models.CharField(_("agreement number"), max_length=32, blank=True)

@@ -7,11 +7,11 @@ import secrets
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Registration, User
 from accounts.services import registration as registrations
-from notifications.services import queue_email, render_email
+from notifications.services import queue_email, recipient_language, render_email
 from support.models import ANSWER_WITHIN, SupportAction, SupportRequest
 from vlsc_portal import ratelimits
 
@@ -91,12 +91,15 @@ def open_support_request(
                     created_at=now,
                     due_at=now + ANSWER_WITHIN,
                     ip_address=ip_address,
+                    language=recipient_language(user) or translation.get_language() or "",
                 )
                 ratelimits.consume(
                     *ratelimits.email_budget(to=support_request.email, user=support_request.user)
                 )
                 subject, body = render_email(
-                    "support/email/acknowledgement", {"support_request": support_request}
+                    "support/email/acknowledgement",
+                    {"support_request": support_request},
+                    language=support_request.language or None,
                 )
                 queue_email(
                     to=support_request.email,
@@ -153,7 +156,12 @@ def answer_support_request(
         if not updated:
             raise RequestNotOpen(support_request)
         support_request.refresh_from_db()
-        subject, body = render_email("support/email/answer", {"support_request": support_request})
+        # The requester's language, not the support person's who answers.
+        subject, body = render_email(
+            "support/email/answer",
+            {"support_request": support_request},
+            language=recipient_language(support_request.user) or support_request.language or None,
+        )
         queue_email(
             to=support_request.email,
             subject=subject,

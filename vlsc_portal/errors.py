@@ -12,7 +12,9 @@ from vlsc_portal.outages import service_unavailable, unavailable_dependency
 
 
 def _render(request: HttpRequest, template: str, status: int) -> HttpResponse:
-    return render(request, template, status=status)
+    # The footer's language switcher comes back to the start page, not to the refused address
+    # (which this page would otherwise echo).
+    return render(request, template, {"switcher_next": "/"}, status=status)
 
 
 @requires_csrf_token

@@ -189,19 +189,21 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def try_again(retry_at: datetime) -> str:
-    """The sentence "Try again after 14:05 UTC (in about 12 minutes).", with the date too when
-    not today. The time is rounded up to the minute: trying at the minute shown is never early."""
+    """The sentence "Try again after 14:05 UTC (in about 12 minutes).", in the active time zone
+    (UTC here), with the date too when not today. The time is rounded up to the minute: trying
+    at the minute shown is never early."""
     seconds = max(1, math.ceil(retry_at.timestamp() - now()))
     at = localtime(datetime.fromtimestamp(math.ceil(retry_at.timestamp() / 60) * 60, tz=UTC))
     today = localtime(datetime.fromtimestamp(now(), tz=UTC)).date()
-    when = date_format(at, "H:i" if at.date() == today else "Y-m-d H:i")
+    # The person's time zone (accounts.middleware), named after the time: "14:05 CET".
+    when = date_format(at, "H:i T" if at.date() == today else "Y-m-d H:i T")
     if seconds <= 90 * 60:
         minutes = math.ceil(seconds / 60)
         wait = ngettext("in about %(n)d minute", "in about %(n)d minutes", minutes) % {"n": minutes}
     else:
         hours = round(seconds / 3600)
         wait = ngettext("in about %(n)d hour", "in about %(n)d hours", hours) % {"n": hours}
-    return _("Try again after %(when)s UTC (%(wait)s).") % {"when": when, "wait": wait}
+    return _("Try again after %(when)s (%(wait)s).") % {"when": when, "wait": wait}
 
 
 def refused(

@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "vlsc_portal.headers.SignedInPagesNotStoredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionAgeLimitMiddleware",
+    # After authentication: the signed-in person's language and time zone (README "Languages
+    # and time zones"); LocaleMiddleware above chose from the cookie and Accept-Language.
+    "accounts.middleware.PersonalPreferencesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -409,9 +412,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Four languages (README "Languages and time zones"). Each is named in its own language, so
+# that someone who cannot read the page they are on still finds theirs in the switcher: these
+# names are deliberately not marked for translation. The language of a request is the signed-in
+# person's stored choice (accounts.middleware.PersonalPreferencesMiddleware), else the switcher's
+# cookie, else Accept-Language, else English (django.middleware.locale.LocaleMiddleware).
+# The catalogues are locale/<code>/LC_MESSAGES/django.po, compiled by the build
+# (`manage.py compilemessages`: make install, make install-test, the Dockerfile).
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("ja", "日本語")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

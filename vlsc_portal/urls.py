@@ -3,6 +3,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views.preferences import set_language
 from accounts.views.signin import admin_login
 from vlsc_portal import health
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("admin/login/", admin_login, name="admin_login"),
+    # Django's set_language, wrapped: it also remembers the choice of a signed-in person.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("accounts/entra/", include("accounts.entra.urls")),
     path("", include("accounts.urls")),

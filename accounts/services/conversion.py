@@ -30,7 +30,7 @@ from accounts.entra.provider import PROVIDER_ID
 from accounts.models import Conversion, OrganisationCountry, SignupCode, User
 from accounts.services.signin import proven_address, sign_in_address
 from accounts.signals import address_verified
-from notifications.services import queue_email, render_email
+from notifications.services import queue_email, recipient_language, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 
@@ -197,6 +197,7 @@ def send_code(conversion: Conversion, *, resend: bool = False) -> SignupCode:
     subject, body = render_email(
         "accounts/email/signup_code",
         {"conversion": conversion, "code": code, "expires_at": signup_code.expires_at},
+        language=recipient_language(conversion.user),
     )
     queue_email(
         to=conversion.work_email,

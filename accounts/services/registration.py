@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import Registration, User
 from accounts.selectors import proven_sign_in_address
 from accounts.signals import address_verified
-from notifications.services import queue_email, render_email
+from notifications.services import queue_email, recipient_language, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 from vlsc_portal.links import portal_link
@@ -231,9 +231,9 @@ def _send_verification(
         uses.insert(0, ratelimits.Use("registration_resend", key=resend_key(registration)))
     ratelimits.consume(*uses)
     link = f"{confirm_url}{make_token(registration)}/"
-    subject, body = render_email(
-        "accounts/email/verification", {"registration": registration, "link": link}
-    )
+    context = {"registration": registration, "link": link}
+    language = recipient_language(registration.user)
+    subject, body = render_email("accounts/email/verification", context, language=language)
     email = queue_email(
         to=registration.invitation_address,
         subject=subject,

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_countries import countries
 
@@ -134,7 +135,11 @@ def code(request: HttpRequest) -> HttpResponse:
             except conversions.WrongCode as exc:
                 form.add_error(
                     "code",
-                    _("That code is not right. You can try %(left)s more time(s).")
+                    ngettext(
+                        "That code is not right. You have %(left)d try left.",
+                        "That code is not right. You have %(left)d tries left.",
+                        exc.attempts_left,
+                    )
                     % {"left": exc.attempts_left},
                 )
             except conversions.TooManyAttempts:

@@ -8,10 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.module_loading import import_string
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +21,7 @@ from accounts.selectors import own_registration
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
+from vlsc_portal.timezones import local_text
 
 
 @login_required
@@ -68,10 +67,10 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                     "email",
                     _(
                         "Someone else has asked to register this address and is waiting for it "
-                        "to be confirmed. Their request ends on %(when)s UTC; if it is not "
+                        "to be confirmed. Their request ends on %(when)s; if it is not "
                         "confirmed by then, you can register this address."
                     )
-                    % {"when": date_format(localtime(exc.registration.expires_at), "Y-m-d H:i")},
+                    % {"when": local_text(exc.registration.expires_at)},
                 )
                 form._describe_fields()
                 status = 409

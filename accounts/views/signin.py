@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +31,7 @@ from vlsc_portal.client import client_of
 from vlsc_portal.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
+CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 
 
 @require_GET
@@ -51,9 +53,15 @@ def landing(request: HttpRequest) -> HttpResponse:
     key = f"landing-page:{get_language()}"
     html = fragments.get(key)
     if html is None:
-        html = render_to_string("accounts/landing.html", request=request)
+        # The footer's language switcher is a form: its CSRF token is each visitor's own, put in
+        # below; the page it comes back to is this one.
+        html = render_to_string(
+            "accounts/landing.html",
+            {"csrf_token": CSRF_PLACEHOLDER, "switcher_next": reverse("accounts:landing")},
+            request=request,
+        )
         fragments.set(key, html, None)
-    return HttpResponse(html)
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
 def start_limit(request: HttpRequest) -> HttpResponse | None:

@@ -19,7 +19,7 @@ from agreements.services.audit import audit
 from agreements.services.invitations import email_dedupe_key
 from agreements.services.permissions import permission_grant
 from agreements.services.recent_sign_in import require_recent_sign_in
-from notifications.services import queue_email, render_email
+from notifications.services import queue_email, recipient_language, render_email
 from vlsc_portal import ratelimits
 from vlsc_portal.addresses import canonical_email
 from vlsc_portal.links import portal_link
@@ -147,6 +147,8 @@ def access_request_decide(
                 "message": message,
                 "portal_url": portal_link(),
             },
+            # The requester's language, not the deciding administrator's.
+            language=recipient_language(decided.requester),
         )
         queue_email(
             to=decided.email,

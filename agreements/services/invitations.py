@@ -76,6 +76,7 @@ def send_welcome(
     subject, body = render_email(
         "agreements/email/welcome",
         _welcome_context(agreement=agreement, email=email, access=access, kinds=kinds),
+        language=selectors.address_language(email=email),
     )
     queue_email(
         to=email,
@@ -118,6 +119,7 @@ def resend_invitation(*, invitation: Invitation, actor: User | None) -> Invitati
             access=", ".join(row.role_labels + row.kind_labels) if row else "",
             kinds=kinds,
         ),
+        language=selectors.address_language(email=invitation.email),
     )
     queue_email(
         to=invitation.email,

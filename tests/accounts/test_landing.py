@@ -9,6 +9,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.test import Client, RequestFactory
 
+from accounts.views.signin import CSRF_PLACEHOLDER
 from tests.accounts.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +27,28 @@ def fragments(settings):
 def test_an_anonymous_visitor_gets_the_page_kept_for_the_language(client, fragments):
     first = client.get("/").content.decode()
     assert "Sign in with your Work Account" in first
-    assert fragments.get("landing-page:en") == first
-    assert Client().get("/").content.decode() == first
-    assert "vlsc_csrftoken" not in client.cookies  # the kept page holds no token
+    kept = fragments.get("landing-page:en")
+    # The kept page holds no visitor's CSRF token: the footer's language switcher gets each
+    # visitor's own.
+    assert CSRF_PLACEHOLDER in kept and CSRF_PLACEHOLDER not in first
+    token = client.cookies["vlsc_csrftoken"].value
+    assert first == kept.replace(
+        CSRF_PLACEHOLDER, first.split('csrfmiddlewaretoken" value="')[1][:64]
+    )
+    other = Client(enforce_csrf_checks=True)
+    second = other.get("/").content.decode()
+    assert other.cookies["vlsc_csrftoken"].value != token
+    assert second.replace(CSRF_PLACEHOLDER, "") != first  # a different token in it
+    assert other.post("/i18n/setlang/", {"language": "fr", "next": "/"}).status_code == 403
+    response = other.post(
+        "/i18n/setlang/",
+        {
+            "language": "fr",
+            "next": "/",
+            "csrfmiddlewaretoken": second.split('csrfmiddlewaretoken" value="')[1][:64],
+        },
+    )
+    assert response.status_code == 302
 
 
 def test_a_signed_in_person_gets_their_own_header(client, fragments):

@@ -18,6 +18,7 @@ from accounts.services import registration as registrations
 from accounts.signals import address_verified
 from notifications.models import OutboundEmail
 from tests.accounts.conftest import cancel_pending, make_user, proven
+from vlsc_portal.timezones import local_text
 
 State = Registration.State
 SUBJECT = "Thank you for Registering with the Volume Licensing Service Center"
@@ -174,7 +175,7 @@ def test_a_second_user_cannot_open_a_pending_registration_of_the_same_address(
     page = response.content.decode()
     assert response.status_code == 409
     assert "Someone else has asked to register this address" in page
-    assert f"ends on {timezone.localtime(first.expires_at):%Y-%m-%d %H:%M} UTC" in page
+    assert f"ends on {local_text(first.expires_at)};" in page  # e.g. "Dec. 2, 2026, 2:03 p.m. UTC"
     assert Registration.objects.count() == 1
     # When harry's window has closed (before beat got to it), the address is free again.
     Registration.objects.update(

@@ -39,6 +39,7 @@ TEST_ONLY = {
     "types-requests",
     "celery-types",
     "schemathesis",
+    "polib",  # the translation catalogues' test (tests/platform/test_catalogues.py)
 }
 
 
