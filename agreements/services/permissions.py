@@ -10,13 +10,14 @@ from accounts.models import User
 from accounts.selectors import verified_emails
 from agreements import selectors
 from agreements.models import (
+    AccessChange,
     Agreement,
     AgreementContact,
     AuditEvent,
     PermissionGrant,
 )
+from agreements.services import access_changes
 from agreements.services.audit import audit
-from agreements.services.invitations import send_welcome
 from agreements.services.recent_sign_in import require_recent_sign_in
 from agreements.services.staff import sync_staff_access_for_addresses
 from vlsc_portal.addresses import canonical_email
@@ -75,13 +76,14 @@ def refuse_last_administrator(
 def permission_save(
     *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
 ) -> PermissionGrant:
-    """Grant a permission, or change one. A new address or kind queues one welcome email (none
-    on a re-save); taking Administrator away from oneself as the last administrator raises
-    LastAdministrator; giving or taking Administrator (a new Administrator grant, a change to or
-    from it, or of its address or agreement) raises StepUpRequired without the actor's recent
-    sign-in (``require_recent_sign_in``), before anything is written; audited; staff access
-    re-synced. Raises InvalidEmailAddress for an address with no canonical form
-    (``vlsc_portal.addresses``)."""
+    """Grant a permission, or change one. A new agreement, address or kind is recorded for the
+    access change email, or, for an address new to the agreement, queues one welcome email
+    (``access_changes.record_replacement``; nothing on a re-save); taking Administrator away from
+    oneself as the last administrator raises LastAdministrator; giving or taking Administrator (a
+    new Administrator grant, a change to or from it, or of its address or agreement) raises
+    StepUpRequired without the actor's recent sign-in (``require_recent_sign_in``), before anything
+    is written; audited; staff access re-synced. Raises InvalidEmailAddress for an address with no
+    canonical form (``vlsc_portal.addresses``)."""
     before = None
     if grant.pk:
         before = (
@@ -114,10 +116,16 @@ def permission_save(
                 + (f" (was {before['kind']} {before['email']})" if before else ""),
                 step_up_at=recent_sign_in,
             )
-        if changed:
-            send_welcome(
+        if before != after:
+            access_changes.record_replacement(
+                subject=AccessChange.Subject.PERMISSION,
+                before=(before["agreement_id"], before["email"], before["kind"])
+                if before
+                else None,
                 agreement=grant.agreement,
                 email=grant.email,
+                value=grant.kind,
+                actor=actor,
                 access=str(grant.get_kind_display()),
                 kinds=[grant.kind],
                 change_key=f"grant:{grant.pk}:{grant.kind}",
@@ -151,9 +159,10 @@ def permission_grant(
 def permission_revoke(
     *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
 ) -> None:
-    """Remove a permission. For Administrator: raises LastAdministrator for the last
-    administrator's own (checked under the agreement's lock), then StepUpRequired without the
-    actor's recent sign-in; nothing is written when either is raised."""
+    """Remove a permission; recorded for the access change email. For Administrator: raises
+    LastAdministrator for the last administrator's own (checked under the agreement's lock),
+    then StepUpRequired without the actor's recent sign-in; nothing is written when either is
+    raised."""
     with transaction.atomic():
         recent_sign_in = None
         if grant.kind == Kind.ADMINISTRATOR:
@@ -169,6 +178,14 @@ def permission_revoke(
             subject_email=grant.email,
             detail=str(grant.get_kind_display()),
             step_up_at=recent_sign_in,
+        )
+        access_changes.record_change(
+            agreement_id=grant.agreement_id,
+            email=grant.email,
+            subject=AccessChange.Subject.PERMISSION,
+            value=grant.kind,
+            granted=False,
+            actor=actor,
         )
         grant.delete()
     sync_staff_access_for_addresses({grant.email})
