@@ -12,9 +12,11 @@ it (``ACCESS_EMAIL_QUEUED``, linked to the outbox row).
 Rules:
 - A role or permission given and taken away again (or taken and given back) within one batch
   cancels out: when nothing changed in the end, no email is sent (the rows become ``cancelled``).
-- An address given access to an agreement for the first time gets the welcome email (the
+- An address given access to an agreement it had none on gets the welcome email (the
   invitation, ``invitations.send_welcome``), which already says what it can do: that change is
-  recorded as ``welcomed`` and not told twice. Later changes go into the batched email.
+  recorded as ``welcomed`` and not told twice (nor are the changes still waiting for that
+  address and agreement, e.g. the removal of all it had a minute before). Changes to an address
+  that has access already (another role or permission there) go into the batched email.
 - A person is told of a change to their own access too: the email is a security notice as much
   as a courtesy.
 - Idempotent and safe to run concurrently: a batch's rows are claimed under ``SELECT ... FOR
@@ -42,7 +44,6 @@ from agreements.models import (
     Agreement,
     AgreementContact,
     AuditEvent,
-    Invitation,
     PermissionGrant,
 )
 from agreements.roles import KIND_ALLOWS
@@ -147,7 +148,7 @@ def _email_context(
 
 
 def changes_summary(changes: list[AccessChange]) -> str:
-    """The changes in a line, for the audit trail: "+Downloads (permission), -...". """
+    """The changes in a line, for the audit trail: "+Downloads (permission), -..."."""
     return ", ".join(("+" if c.granted else "-") + _label(c.subject, c.value) for c in changes)
 
 
@@ -221,6 +222,18 @@ def send_due_access_change_emails(*, now: datetime | None = None) -> int:
     return queued
 
 
+def _first_access(*, before: tuple[int, str, str] | None, agreement: Agreement, email: str) -> bool:
+    """Whether the row just saved is the address's only access to the agreement, and was not
+    already its access before the save (a role or kind changed on the same address)."""
+    if before is not None and (before[0], before[1]) == (agreement.pk, email):
+        return False
+    held = (
+        AgreementContact.objects.filter(agreement=agreement, email=email).count()
+        + PermissionGrant.objects.filter(agreement=agreement, email=email).count()
+    )
+    return held == 1
+
+
 def record_replacement(
     *,
     subject: str,
@@ -235,8 +248,8 @@ def record_replacement(
 ) -> None:
     """A contact or grant was saved with a new agreement, address, role or kind: record the
     removal of what it was (``before``: agreement id, address, value) and the grant of what it
-    is. An address given access to this agreement for the first time (no invitation yet) gets
-    the welcome email (``send_welcome``), which tells it; later ones wait for the batched email."""
+    is. An address that had no access to this agreement before gets the welcome email
+    (``send_welcome``), which tells it; other changes wait for the batched email."""
     if before is not None:
         record_change(
             agreement_id=before[0],
@@ -247,10 +260,14 @@ def record_replacement(
             actor=actor,
         )
     welcomed = False
-    if not Invitation.objects.filter(agreement=agreement, email=email).exists():
+    if _first_access(before=before, agreement=agreement, email=email):
         welcomed = send_welcome(
             agreement=agreement, email=email, access=access, kinds=kinds, change_key=change_key
         )
+        if welcomed:  # it says what the address has now: what waited is told by it
+            AccessChange.objects.filter(
+                agreement=agreement, email=email, state=State.PENDING
+            ).update(state=State.WELCOMED)
     record_change(
         agreement_id=agreement.pk,
         email=email,

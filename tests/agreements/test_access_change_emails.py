@@ -4,6 +4,7 @@ trail shows it."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -16,14 +17,12 @@ from agreements.models import (
     AccessChange,
     AgreementContact,
     AuditEvent,
-    Invitation,
     PermissionGrant,
 )
 from agreements.services import access_changes
 from agreements.tasks import send_access_change_emails
 from notifications.models import OutboundEmail
 from tests.agreements.conftest import make_agreement, make_user
-from tests.agreements.test_step_up import signed_in_minutes_ago
 
 pytestmark = pytest.mark.django_db
 Kind = PermissionGrant.Kind
@@ -48,17 +47,13 @@ def named_admin(administrator):
 
 @pytest.fixture
 def known(contoso):
-    """Pat already has access to Contoso's agreement and was welcomed: later changes are told
-    by the access change email."""
+    """Pat already has access to Contoso's agreement: changes are told by the access change
+    email."""
     PermissionGrant.objects.create(agreement=contoso, email=PERSON, kind=Kind.LICENSING_INFO_VIEWER)
-    now = timezone.now()
-    Invitation.objects.create(agreement=contoso, email=PERSON, first_sent_at=now, last_sent_at=now)
     return PERSON
 
 
-def test_two_changes_within_the_window_make_one_email_listing_both(
-    contoso, named_admin, known
-):
+def test_two_changes_within_the_window_make_one_email_listing_both(contoso, named_admin, known):
     services.permission_grant(
         agreement=contoso, email=PERSON, kind=Kind.DOWNLOADS, actor=named_admin
     )
@@ -97,9 +92,10 @@ def test_the_quiet_period_is_respected(contoso, named_admin, known, settings):
 
 def test_changes_on_two_agreements_make_two_emails(contoso, named_admin, known):
     other = make_agreement("V7654321")
-    PermissionGrant.objects.create(agreement=other, email="admin@contoso.com", kind=Kind.ADMINISTRATOR)
-    now = timezone.now()
-    Invitation.objects.create(agreement=other, email=PERSON, first_sent_at=now, last_sent_at=now)
+    PermissionGrant.objects.create(
+        agreement=other, email="admin@contoso.com", kind=Kind.ADMINISTRATOR
+    )
+    PermissionGrant.objects.create(agreement=other, email=PERSON, kind=Kind.LICENSING_INFO_VIEWER)
     for agreement in (contoso, other):
         services.permission_grant(
             agreement=agreement, email=PERSON, kind=Kind.DOWNLOADS, actor=named_admin
@@ -188,11 +184,19 @@ def test_a_first_grant_is_told_by_the_welcome_not_twice(contoso, named_admin):
     assert AccessChange.objects.get().state == "welcomed"
 
 
-def test_the_administrators_own_change_is_told_too(contoso, named_admin):
-    now = timezone.now()
-    Invitation.objects.create(
-        agreement=contoso, email="admin@contoso.com", first_sent_at=now, last_sent_at=now
+def test_access_given_again_after_losing_it_all_is_a_new_welcome(contoso, named_admin, known):
+    services.permission_revoke(grant=PermissionGrant.objects.get(email=PERSON), actor=named_admin)
+    services.permission_grant(
+        agreement=contoso, email=PERSON, kind=Kind.DOWNLOADS, actor=named_admin
     )
+    welcome = OutboundEmail.objects.get(to=PERSON, kind="agreement_welcome")
+    assert "Download the licensed software" in welcome.body
+    # The welcome says what Pat has now: the removal before it is not told on its own.
+    assert services.send_due_access_change_emails(now=later()) == 0
+    assert set(AccessChange.objects.values_list("state", flat=True)) == {"welcomed"}
+
+
+def test_the_administrators_own_change_is_told_too(contoso, named_admin):
     services.permission_grant(
         agreement=contoso, email="admin@contoso.com", kind=Kind.DOWNLOADS, actor=named_admin
     )
@@ -228,9 +232,7 @@ def test_the_admin_path_records_and_emails_the_change(
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     grant = PermissionGrant.objects.get(email=PERSON, kind=Kind.PRODUCT_KEYS)
-    vlsc_admin_client.post(
-        f"/admin/agreements/permissiongrant/{grant.pk}/delete/", {"post": "yes"}
-    )
+    vlsc_admin_client.post(f"/admin/agreements/permissiongrant/{grant.pk}/delete/", {"post": "yes"})
     contact = AgreementContact.objects.create(
         agreement=contoso, role=Role.NOTICES_CORRESPONDENT, email=PERSON
     )
@@ -286,10 +288,8 @@ def test_two_runs_at_once_send_one_email(contoso, known, settings, monkeypatch):
     net = access_changes.net_changes
 
     def slow_net(rows):
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             both_read.wait(timeout=2)  # the second run reaches here only if it got rows too
-        except threading.BrokenBarrierError:
-            pass
         return net(rows)
 
     monkeypatch.setattr(access_changes, "net_changes", slow_net)

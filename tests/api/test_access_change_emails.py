@@ -4,10 +4,9 @@ the batched access change email, naming the person or the application that made 
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from agreements import services
-from agreements.models import AccessChange, AuditEvent, Invitation, PermissionGrant
+from agreements.models import AccessChange, AuditEvent, PermissionGrant
 from notifications.models import OutboundEmail
 
 from .conftest import app_token, person_token
@@ -19,8 +18,8 @@ PERSON = "ops@contoso.com"
 
 @pytest.fixture
 def known(contoso):
-    now = timezone.now()
-    Invitation.objects.create(agreement=contoso, email=PERSON, first_sent_at=now, last_sent_at=now)
+    """The person has access to the agreement already."""
+    PermissionGrant.objects.create(agreement=contoso, email=PERSON, kind=Kind.LICENSING_INFO_VIEWER)
 
 
 def access_email():
@@ -48,7 +47,9 @@ def test_an_applications_grant_and_removal_are_told_naming_the_application(
     body = access_email().body
     assert "Given: Product Keys (permission), by Contoso HR sync" in body
     assert "Notices Correspondent" not in body  # added and removed: nothing changed
-    assert AccessChange.objects.filter(actor__isnull=True, actor_name="Contoso HR sync").count() == 3
+    assert (
+        AccessChange.objects.filter(actor__isnull=True, actor_name="Contoso HR sync").count() == 3
+    )
 
 
 def test_an_unnamed_application_is_named_by_its_client_id(api, contoso_app, known, settings):
