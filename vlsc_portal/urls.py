@@ -1,8 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts.views.signin import admin_login
 from vlsc_portal import health
+
+# The admin named as the portal (templates/admin/base_site.html draws its header); its own
+# "Back to the portal" link replaces Django's "View site".
+admin.site.site_header = _("Volume Licensing Service Center")
+admin.site.site_title = _("VLSC administration")
+admin.site.index_title = _("Administration")
+admin.site.site_url = None
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
