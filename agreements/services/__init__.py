@@ -28,6 +28,7 @@ from agreements.services.invitations import (
 )
 from agreements.services.permissions import (
     LastAdministrator,
+    last_administrator_warnings,
     permission_grant,
     permission_revoke,
     permission_save,
@@ -56,6 +57,7 @@ __all__ = [
     "audit",
     "contact_remove",
     "contact_save",
+    "last_administrator_warnings",
     "email_dedupe_key",
     "permission_grant",
     "permission_revoke",

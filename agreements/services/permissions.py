@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import verified_emails
@@ -189,3 +191,70 @@ def permission_revoke(
         )
         grant.delete()
     sync_staff_access_for_addresses({grant.email})
+
+
+def last_administrator_warnings(
+    *,
+    actor: User | None,
+    grants: Iterable[PermissionGrant] = (),
+    contacts: Iterable[AgreementContact] = (),
+) -> list[str]:
+    """What a removal confirmation page says before ``actor`` confirms removing ``grants`` and
+    ``contacts`` together: one sentence per agreement they would leave without an
+    Administrator (grant or contact), saying whether the removal will be refused (the actor's
+    own Administrator is among them: :func:`refuse_last_administrator`, as ``delete_queryset``
+    applies it, removing the actor's own rows last) or will leave the agreement with none (a
+    superuser removing other people's); and one per agreement where the actor removes their own
+    last Administrator while others keep theirs (allowed, but the agreement leaves their
+    admin). Empty when none of that happens. Reads only."""
+    grants, contacts = list(grants), list(contacts)
+    admin_grants = [g for g in grants if g.kind == Kind.ADMINISTRATOR]
+    admin_contacts = [c for c in contacts if c.role in selectors.ADMIN_ROLES]
+    removed = admin_grants + admin_contacts
+    if not removed:
+        return []
+    own = set(verified_emails(user=actor)) if actor is not None else set()
+    sentences: list[str] = []
+    agreements = Agreement.objects.filter(pk__in={row.agreement_id for row in removed})
+    for agreement in agreements.order_by("number"):
+        left = set(
+            PermissionGrant.objects.filter(agreement=agreement, kind=Kind.ADMINISTRATOR)
+            .exclude(pk__in=[g.pk for g in admin_grants])
+            .values_list("email", flat=True)
+        ) | set(
+            AgreementContact.objects.filter(agreement=agreement, role__in=selectors.ADMIN_ROLES)
+            .exclude(pk__in=[c.pk for c in admin_contacts])
+            .values_list("email", flat=True)
+        )
+        going = [row for row in removed if row.agreement_id == agreement.pk]
+        own_going = any(row.email in own for row in going)
+        if left:
+            if own_going and not left & own:
+                sentences.append(
+                    _(
+                        "This removes your own Administrator permission on agreement "
+                        "%(number)s: you will no longer be able to administer it here. Its "
+                        "other administrators keep theirs."
+                    )
+                    % {"number": agreement.number}
+                )
+            continue
+        if own_going:
+            sentences.append(
+                _(
+                    "This would remove the last Administrator of agreement %(number)s: yours. "
+                    "The removal will be refused and nothing will be removed. Give another "
+                    "person Administrator first, or leave your own out of the selection."
+                )
+                % {"number": agreement.number}
+            )
+        else:
+            sentences.append(
+                _(
+                    "This removes the last Administrator of agreement %(number)s: nobody will "
+                    "be able to manage its permissions until someone is given Administrator "
+                    "again."
+                )
+                % {"number": agreement.number}
+            )
+    return sentences

@@ -63,3 +63,45 @@ def test_alice_is_told_of_the_permission_admin_gave_her(
         "Access change email queued to alice@contoso.com (changes: +Software Assurance Manager"
     )
     axe(page)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_admin_is_told_before_confirming_that_his_own_administrator_would_go(
+    live_server, entra, page, axe, width
+):
+    """The issue's case: "Remove the selected rows" took admin@contoso.com's own Administrator
+    on E5550101 at once. The confirmation page now lists what goes and says so first; on
+    V1234567, where he is the last one, it says the removal will be refused, and it is."""
+    seed_demo_users()
+    seed_demo_agreements()
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, live_server, axe, "admin@contoso.com")
+    own = PermissionGrant.objects.get(
+        agreement__number="V1234567", email="admin@contoso.com", kind="administrator"
+    )
+    page.goto(live_server.url + "/admin/agreements/permissiongrant/?q=E5550101")
+    page.get_by_role("row").filter(has_text="admin@contoso.com").get_by_role("checkbox").check()
+    page.get_by_label("Action:").select_option("delete_selected")
+    page.get_by_role("button", name="Go").click()
+    warning = page.get_by_role("region", name="Administrator access would go")
+    expect(warning).to_contain_text(
+        "This removes your own Administrator permission on agreement E5550101"
+    )
+    axe(page)
+    page.get_by_role("link", name="No, take me back").click()
+
+    page.goto(live_server.url + "/admin/agreements/permissiongrant/?q=V1234567")
+    page.get_by_role("row").filter(has_text="admin@contoso.com").get_by_role("checkbox").check()
+    page.get_by_label("Action:").select_option("delete_selected")
+    page.get_by_role("button", name="Go").click()
+    expect(warning).to_contain_text(
+        "This would remove the last Administrator of agreement V1234567: yours. The removal "
+        "will be refused"
+    )
+    expect(page.get_by_text("Are you sure you want to delete the selected")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    axe(page)
+    page.get_by_role("button", name="Yes, I’m sure").click()
+    expect(page.locator(".messagelist")).to_contain_text("You are the last administrator")
+    assert PermissionGrant.objects.filter(pk=own.pk).exists()
+    axe(page)
