@@ -373,16 +373,13 @@ class AccessChange(models.Model):
         ),
     )
     at = models.DateTimeField(_("when"), default=timezone.now)
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.PENDING
-    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="pending")
     outbound_email = models.ForeignKey(
         "notifications.OutboundEmail",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("email"),
     )
 
     class Meta:
@@ -399,5 +396,4 @@ class AccessChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        sign = "+" if self.granted else "-"
-        return f"{sign}{self.subject}:{self.value} {self.email} ({self.state})"
+        return f"{'+' if self.granted else '-'}{self.value} {self.email} ({self.state})"

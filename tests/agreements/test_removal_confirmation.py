@@ -72,9 +72,7 @@ def test_removing_ones_own_while_another_administrator_stays_says_one_loses_it(
     assert OWN in page(vlsc_admin_client, GRANTS, selection)
 
 
-def test_nothing_is_said_when_one_keeps_administrator_another_way(
-    vlsc_admin_client, own, contoso
-):
+def test_nothing_is_said_when_one_keeps_administrator_another_way(vlsc_admin_client, own, contoso):
     AgreementContact.objects.create(
         agreement=contoso, role=Role.ONLINE_ADMINISTRATOR, email="admin@contoso.com"
     )
