@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vlsc_portal.addresses import CanonicalEmailField
@@ -259,6 +260,7 @@ class AuditEvent(models.Model):
         ACCESS_DENIED = "access_denied", _("Access request denied")
         APPLICATION_AUTHORISED = "application_authorised", _("Application authorised")
         APPLICATION_REVOKED = "application_revoked", _("Application authorisation revoked")
+        ACCESS_EMAIL_QUEUED = "access_email_queued", _("Access change email queued")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -300,6 +302,15 @@ class AuditEvent(models.Model):
             "needs a sign-in within the last 10 minutes."
         ),
     )
+    outbound_email = models.ForeignKey(
+        "notifications.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("email"),
+        help_text=_("The email this event queued, for an access change email."),
+    )
 
     class Meta:
         ordering = ["-at"]
@@ -314,3 +325,75 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.agreement_number}"
+
+
+class AccessChange(models.Model):
+    """One role or permission an address was given or lost on an agreement, recorded by the
+    services in the transaction that made the change, until the address is told of it: the
+    changes made within ``ACCESS_CHANGE_EMAIL_DELAY`` of each other become one email per address
+    and agreement (``agreements.services.access_changes``)."""
+
+    class Subject(models.TextChoices):
+        ROLE = "role", _("Contact role")
+        PERMISSION = "permission", _("Permission")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be emailed")
+        EMAILED = "emailed", _("Emailed")
+        CANCELLED = "cancelled", _("Cancelled out by a later change")
+        WELCOMED = "welcomed", _("Told by the welcome email")
+
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="access_changes",
+        verbose_name=_("agreement"),
+    )
+    email = CanonicalEmailField(_("email address"), max_length=254)
+    subject = models.CharField(_("what"), max_length=10, choices=Subject.choices)
+    value = models.CharField(
+        _("role or permission"), max_length=32, help_text=_("The role's or permission's value.")
+    )
+    granted = models.BooleanField(_("granted"), help_text=_("Given (checked) or removed."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_name = models.CharField(
+        _("by (name)"),
+        max_length=254,
+        blank=True,
+        help_text=_(
+            "The administrator's name, or the application's for the provisioning API; empty for "
+            "the portal itself."
+        ),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="pending")
+    outbound_email = models.ForeignKey(
+        "notifications.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("access change")
+        verbose_name_plural = _("access changes")
+        indexes = [
+            # The task's scan: what waits, by address and agreement.
+            models.Index(
+                fields=["agreement", "email", "at"],
+                condition=Q(state="pending"),
+                name="access_change_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'+' if self.granted else '-'}{self.value} {self.email} ({self.state})"

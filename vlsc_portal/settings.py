@@ -272,7 +272,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "purge-rate-counters": {"task": "vlsc_portal.tasks.purge_rate_counters", "schedule": 3600},
     "purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600},
+    "send-access-change-emails": {
+        "task": "agreements.send_access_change_emails",
+        "schedule": 60,
+    },
 }
+# Changes to a person's access on an agreement made within this many seconds of each other
+# become one email, sent once none has been made for this long (agreements.services.
+# access_changes).
+ACCESS_CHANGE_EMAIL_DELAY = env_int("ACCESS_CHANGE_EMAIL_DELAY", 180)
 
 # Email: SMTP in production; the dev mailbox (a Maildir read by the stand-in) otherwise.
 MAILBOX_DIR = Path(env_str("MAILBOX_DIR", str(VAR_DIR / "mailbox")))

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from accounts.views.preferences import set_language
@@ -17,6 +18,13 @@ class FaviconRedirect(RedirectView):
     def get_redirect_url(self, *args, **kwargs) -> str:
         return static("favicon.svg")
 
+
+# The admin named as the portal (templates/admin/base_site.html draws its header); its own
+# "Back to the portal" link replaces Django's "View site".
+admin.site.site_header = _("Volume Licensing Service Center")
+admin.site.site_title = _("VLSC administration")
+admin.site.index_title = _("Administration")
+admin.site.site_url = None
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -23,6 +23,14 @@ def _remove_grant(obj, *, actor, step_up_at):
     services.permission_revoke(grant=obj, actor=actor, step_up_at=step_up_at)
 
 
+def _contact_warnings(actor, rows):
+    return services.last_administrator_warnings(actor=actor, contacts=rows)
+
+
+def _grant_warnings(actor, rows):
+    return services.last_administrator_warnings(actor=actor, grants=rows)
+
+
 @admin.register(AgreementContact)
 class AgreementContactAdmin(RemovalRefusedMixin, ScopedToAgreementAdmin):
     list_display = ["email", "name", "role", "agreement_number"]
@@ -31,6 +39,7 @@ class AgreementContactAdmin(RemovalRefusedMixin, ScopedToAgreementAdmin):
     list_select_related = ["agreement"]
     fields = ["agreement", "role", "name", "email"]
     remove_service = staticmethod(_remove_contact)
+    removal_warnings = staticmethod(_contact_warnings)
 
     def scoped_queryset(self, request):
         return selectors.contacts_visible_to(user=request.user)
@@ -52,6 +61,7 @@ class PermissionGrantAdmin(RemovalRefusedMixin, ScopedToAgreementAdmin):
     list_select_related = ["agreement", "granted_by"]
     readonly_fields = ["granted_by", "granted_at"]
     remove_service = staticmethod(_remove_grant)
+    removal_warnings = staticmethod(_grant_warnings)
 
     def scoped_queryset(self, request):
         return selectors.permissions_visible_to(user=request.user)

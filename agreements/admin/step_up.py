@@ -95,10 +95,44 @@ class RemovalRefusedMixin(StepUpAdminMixin):
     so the last administrator's own Administrator stays and removing Administrator needs a
     recent sign-in. Both run inside a transaction: a refusal undoes the whole deletion (rows,
     audit and log entries) and the page says why; a missing recent sign-in sends the person to
-    sign in again and brings the same confirmation back."""
+    sign in again and brings the same confirmation back. The confirmation pages (Django's,
+    listing what goes) say first when the removal would take an agreement's last Administrator,
+    and whether it will be refused (``removal_warnings``)."""
 
     # The service that removes one row: (obj, *, actor, step_up_at); set by each admin.
     remove_service: Callable[..., object]
+    # What the confirmation pages say first when the last Administrator would go:
+    # (actor, rows) -> sentences (``services.last_administrator_warnings``); set by each admin.
+    removal_warnings: Callable[..., list[str]]
+    delete_confirmation_template = "agreements/admin/delete_confirmation.html"
+    delete_selected_confirmation_template = "agreements/admin/delete_selected_confirmation.html"
+
+    def render_delete_form(self, request, context):
+        """The delete page, saying first when the row is an Administrator that would go
+        (``removal_warnings``)."""
+        obj = context.get("object")
+        rows = [obj] if obj is not None else []
+        context["last_administrator_warnings"] = type(self).removal_warnings(request.user, rows)
+        return super().render_delete_form(request, context)
+
+    def get_actions(self, request):
+        """Django's "Delete selected" action, its confirmation page saying first when the
+        selection holds an Administrator that would go (``removal_warnings``)."""
+        actions = super().get_actions(request)
+        entry = actions.get("delete_selected")
+        if entry is not None:
+            action, name, description = entry
+
+            def delete_selected(modeladmin, request, queryset):
+                response = action(modeladmin, request, queryset)
+                if isinstance(response, TemplateResponse) and response.context_data is not None:
+                    response.context_data["last_administrator_warnings"] = type(
+                        self
+                    ).removal_warnings(request.user, list(queryset))
+                return response
+
+            actions["delete_selected"] = (delete_selected, name, description)
+        return actions
 
     def delete_model(self, request, obj) -> None:
         type(self).remove_service(obj, actor=request.user, step_up_at=self.step_up_at(request))
@@ -159,6 +193,9 @@ class RemovalRefusedMixin(StepUpAdminMixin):
                 "opts": self.model._meta,
                 "title": _("Delete the selected rows"),
                 "rows": rows,
+                "last_administrator_warnings": type(self).removal_warnings(
+                    request.user, list(rows)
+                ),
                 "checkbox_name": ACTION_CHECKBOX_NAME,
                 "changelist_url": request.path,
             },

@@ -4,12 +4,14 @@ Every change is audited. Welcome emails go through the outbox with a dedupe key 
 agreement and change, so saving the same row again sends nothing.
 
 By concern: ``audit``, ``recent_sign_in`` (the step-up rule), ``invitations`` (welcome emails),
-``contacts``, ``permissions`` (and the last-administrator rule), ``staff`` (the administrators
+``contacts``, ``permissions`` (and the last-administrator rule), ``access_changes`` (the batched
+email telling people their access changed), ``staff`` (the administrators
 group) and ``access_requests``. Callers import the public names from here.
 """
 
 from __future__ import annotations
 
+from agreements.services.access_changes import send_due_access_change_emails
 from agreements.services.access_requests import (
     RequestAlreadyDecided,
     access_request_decide,
@@ -26,6 +28,7 @@ from agreements.services.invitations import (
 )
 from agreements.services.permissions import (
     LastAdministrator,
+    last_administrator_warnings,
     permission_grant,
     permission_revoke,
     permission_save,
@@ -54,6 +57,7 @@ __all__ = [
     "audit",
     "contact_remove",
     "contact_save",
+    "last_administrator_warnings",
     "email_dedupe_key",
     "permission_grant",
     "permission_revoke",
@@ -62,6 +66,7 @@ __all__ = [
     "request_access",
     "require_recent_sign_in",
     "resend_invitation",
+    "send_due_access_change_emails",
     "send_welcome",
     "sync_staff_access",
     "sync_staff_access_for_addresses",

@@ -18,19 +18,29 @@ from agreements.models import (
     Agreement,
     AuditEvent,
 )
+from notifications.models import OutboundEmail
 
 _via: ContextVar[str] = ContextVar("agreements_audit_via", default="")
+_by: ContextVar[str] = ContextVar("agreements_audit_by", default="")
 
 
 @contextmanager
-def acting_via(description: str) -> Iterator[None]:
+def acting_via(description: str, *, by: str = "") -> Iterator[None]:
     """Every event audited inside the block records ``description`` (e.g. "API, application
-    ... of tenant ...") as how the change was made."""
+    ... of tenant ...") as how the change was made. ``by``: who made it when no person did (an
+    application's name), as the access change emails name them (:func:`acting_by`)."""
     token = _via.set(description[:300])
+    by_token = _by.set(by[:254])
     try:
         yield
     finally:
+        _by.reset(by_token)
         _via.reset(token)
+
+
+def acting_by() -> str:
+    """The name :func:`acting_via` gave for the block's changes made by no person, or ""."""
+    return _by.get()
 
 
 def _actor_email(actor: User | None) -> str:
@@ -46,9 +56,10 @@ def audit(
     detail: str = "",
     agreement_number: str = "",
     step_up_at: datetime | None = None,
+    outbound_email: OutboundEmail | None = None,
 ) -> AuditEvent:
     """Record one event. ``step_up_at``: the actor's recent sign-in the change needed, kept in
-    its own column and said in the detail."""
+    its own column and said in the detail. ``outbound_email``: the email the event queued."""
     if step_up_at is not None:
         detail = " ".join(
             part
@@ -69,4 +80,5 @@ def audit(
         detail=detail[:500],
         step_up_at=step_up_at,
         via=_via.get(),
+        outbound_email=outbound_email,
     )

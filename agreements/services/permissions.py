@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import verified_emails
 from agreements import selectors
 from agreements.models import (
+    AccessChange,
     Agreement,
     AgreementContact,
     AuditEvent,
     PermissionGrant,
 )
+from agreements.services import access_changes
 from agreements.services.audit import audit
-from agreements.services.invitations import send_welcome
 from agreements.services.recent_sign_in import require_recent_sign_in
 from agreements.services.staff import sync_staff_access_for_addresses
 from vlsc_portal.addresses import canonical_email
@@ -75,13 +78,14 @@ def refuse_last_administrator(
 def permission_save(
     *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
 ) -> PermissionGrant:
-    """Grant a permission, or change one. A new address or kind queues one welcome email (none
-    on a re-save); taking Administrator away from oneself as the last administrator raises
-    LastAdministrator; giving or taking Administrator (a new Administrator grant, a change to or
-    from it, or of its address or agreement) raises StepUpRequired without the actor's recent
-    sign-in (``require_recent_sign_in``), before anything is written; audited; staff access
-    re-synced. Raises InvalidEmailAddress for an address with no canonical form
-    (``vlsc_portal.addresses``)."""
+    """Grant a permission, or change one. A new agreement, address or kind is recorded for the
+    access change email, or, for an address new to the agreement, queues one welcome email
+    (``access_changes.record_replacement``; nothing on a re-save); taking Administrator away from
+    oneself as the last administrator raises LastAdministrator; giving or taking Administrator (a
+    new Administrator grant, a change to or from it, or of its address or agreement) raises
+    StepUpRequired without the actor's recent sign-in (``require_recent_sign_in``), before anything
+    is written; audited; staff access re-synced. Raises InvalidEmailAddress for an address with no
+    canonical form (``vlsc_portal.addresses``)."""
     before = None
     if grant.pk:
         before = (
@@ -114,10 +118,16 @@ def permission_save(
                 + (f" (was {before['kind']} {before['email']})" if before else ""),
                 step_up_at=recent_sign_in,
             )
-        if changed:
-            send_welcome(
+        if before != after:
+            access_changes.record_replacement(
+                subject=AccessChange.Subject.PERMISSION,
+                before=(before["agreement_id"], before["email"], before["kind"])
+                if before
+                else None,
                 agreement=grant.agreement,
                 email=grant.email,
+                value=grant.kind,
+                actor=actor,
                 access=str(grant.get_kind_display()),
                 kinds=[grant.kind],
                 change_key=f"grant:{grant.pk}:{grant.kind}",
@@ -151,9 +161,10 @@ def permission_grant(
 def permission_revoke(
     *, grant: PermissionGrant, actor: User | None, step_up_at: datetime | None = None
 ) -> None:
-    """Remove a permission. For Administrator: raises LastAdministrator for the last
-    administrator's own (checked under the agreement's lock), then StepUpRequired without the
-    actor's recent sign-in; nothing is written when either is raised."""
+    """Remove a permission; recorded for the access change email. For Administrator: raises
+    LastAdministrator for the last administrator's own (checked under the agreement's lock),
+    then StepUpRequired without the actor's recent sign-in; nothing is written when either is
+    raised."""
     with transaction.atomic():
         recent_sign_in = None
         if grant.kind == Kind.ADMINISTRATOR:
@@ -170,5 +181,80 @@ def permission_revoke(
             detail=str(grant.get_kind_display()),
             step_up_at=recent_sign_in,
         )
+        access_changes.record_change(
+            agreement_id=grant.agreement_id,
+            email=grant.email,
+            subject=AccessChange.Subject.PERMISSION,
+            value=grant.kind,
+            granted=False,
+            actor=actor,
+        )
         grant.delete()
     sync_staff_access_for_addresses({grant.email})
+
+
+def last_administrator_warnings(
+    *,
+    actor: User | None,
+    grants: Iterable[PermissionGrant] = (),
+    contacts: Iterable[AgreementContact] = (),
+) -> list[str]:
+    """What a removal confirmation page says before ``actor`` confirms removing ``grants`` and
+    ``contacts`` together: one sentence per agreement they would leave without an
+    Administrator (grant or contact), saying whether the removal will be refused (the actor's
+    own Administrator is among them: :func:`refuse_last_administrator`, as ``delete_queryset``
+    applies it, removing the actor's own rows last) or will leave the agreement with none (a
+    superuser removing other people's); and one per agreement where the actor removes their own
+    last Administrator while others keep theirs (allowed, but the agreement leaves their
+    admin). Empty when none of that happens. Reads only."""
+    grants, contacts = list(grants), list(contacts)
+    admin_grants = [g for g in grants if g.kind == Kind.ADMINISTRATOR]
+    admin_contacts = [c for c in contacts if c.role in selectors.ADMIN_ROLES]
+    removed = admin_grants + admin_contacts
+    if not removed:
+        return []
+    own = set(verified_emails(user=actor)) if actor is not None else set()
+    sentences: list[str] = []
+    agreements = Agreement.objects.filter(pk__in={row.agreement_id for row in removed})
+    for agreement in agreements.order_by("number"):
+        left = set(
+            PermissionGrant.objects.filter(agreement=agreement, kind=Kind.ADMINISTRATOR)
+            .exclude(pk__in=[g.pk for g in admin_grants])
+            .values_list("email", flat=True)
+        ) | set(
+            AgreementContact.objects.filter(agreement=agreement, role__in=selectors.ADMIN_ROLES)
+            .exclude(pk__in=[c.pk for c in admin_contacts])
+            .values_list("email", flat=True)
+        )
+        going = [row for row in removed if row.agreement_id == agreement.pk]
+        own_going = any(row.email in own for row in going)
+        if left:
+            if own_going and not left & own:
+                sentences.append(
+                    _(
+                        "This removes your own Administrator permission on agreement "
+                        "%(number)s: you will no longer be able to administer it here. Its "
+                        "other administrators keep theirs."
+                    )
+                    % {"number": agreement.number}
+                )
+            continue
+        if own_going:
+            sentences.append(
+                _(
+                    "This would remove the last Administrator of agreement %(number)s: yours. "
+                    "The removal will be refused and nothing will be removed. Give another "
+                    "person Administrator first, or leave your own out of the selection."
+                )
+                % {"number": agreement.number}
+            )
+        else:
+            sentences.append(
+                _(
+                    "This removes the last Administrator of agreement %(number)s: nobody will "
+                    "be able to manage its permissions until someone is given Administrator "
+                    "again."
+                )
+                % {"number": agreement.number}
+            )
+    return sentences

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from agreements import services
 from api import problems
 from api.auth import Caller
+from api.selectors import active_authorisations
 from vlsc_portal.addresses import InvalidEmailAddress
 
 LIMIT_DOC = "Items per page, 1 to 100."
@@ -43,12 +44,26 @@ def step_up_problem() -> problems.Problem:
     )
 
 
+def application_name(caller: Caller) -> str:
+    """How an app-only caller is named to the people whose access it changes: the name an
+    administrator gave it when authorising it (the first authorisation that has one), else its
+    client id. "" for a delegated caller (the person is named)."""
+    if not caller.app_only:
+        return ""
+    names = (
+        active_authorisations(caller).exclude(name="").order_by("pk").values_list("name", flat=True)
+    )
+    name = names.first()
+    return name or _("application %(client_id)s") % {"client_id": caller.client_id}
+
+
 @contextmanager
 def changing(caller: Caller) -> Iterator[None]:
     """Run agreement services as this caller: their audit events record the API and who
-    called it; their refusals become problem documents."""
+    called it, access change emails name the application for an app-only caller; their refusals
+    become problem documents."""
     try:
-        with services.acting_via(caller.via):
+        with services.acting_via(caller.via, by=application_name(caller)):
             yield
     except InvalidEmailAddress as exc:
         raise problems.Problem(

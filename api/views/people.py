@@ -129,8 +129,9 @@ def get_grant(request: ApiRequest, number: str, grant_id: int):
     operation_id="createGrant",
 )
 def create_grant(request: ApiRequest, number: str, payload: schemas.GrantIn) -> HttpResponse:
-    """Give an address a permission; the address gets a welcome email. Granting one that exists
-    answers 200 with it. Administrator needs a delegated token with a recent sign-in."""
+    """Give an address a permission; an address new to the agreement gets a welcome email, one
+    with access there already the access change email a few minutes later. Granting one that
+    exists answers 200 with it. Administrator needs a delegated token with a recent sign-in."""
     caller = request.auth
     agreement = scope.managed_agreement(caller, number, write=True).agreement
     if payload.kind == Kind.ADMINISTRATOR:
@@ -160,7 +161,8 @@ def create_grant(request: ApiRequest, number: str, payload: schemas.GrantIn) -> 
     "/agreements/{number}/permissions/{grant_id}", response={204: None}, operation_id="deleteGrant"
 )
 def delete_grant(request: ApiRequest, number: str, grant_id: int) -> HttpResponse:
-    """Remove a permission. With If-Match, only if it is as the caller last read it."""
+    """Remove a permission (the person is told by the access change email). With If-Match, only
+    if it is as the caller last read it."""
     caller = request.auth
     grant = _one_grant(request, number, grant_id, write=True)
     conventions.require_match(request, conventions.etag(_grant(grant)))
@@ -221,8 +223,9 @@ def get_contact(request: ApiRequest, number: str, contact_id: int):
     operation_id="createContact",
 )
 def create_contact(request: ApiRequest, number: str, payload: schemas.ContactIn) -> HttpResponse:
-    """Name an address in a contact role; it gets a welcome email. An Online Administrator
-    carries Administrator: it needs a delegated token with a recent sign-in."""
+    """Name an address in a contact role; an address new to the agreement gets a welcome email,
+    one with access there already the access change email a few minutes later. An Online
+    Administrator carries Administrator: it needs a delegated token with a recent sign-in."""
     caller = request.auth
     agreement = scope.managed_agreement(caller, number, write=True).agreement
     if payload.role.value in agreement_selectors.ADMIN_ROLES:

@@ -1,4 +1,6 @@
-"""Welcome emails: one per address, agreement and change; never a duplicate on re-save."""
+"""Welcome emails: one per address the first time it is given access to an agreement (later
+changes go into the batched access change email, tests/agreements/test_access_change_emails.py);
+never a duplicate on re-save."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import pytest
 from agreements import services
 from agreements.demo import seed_demo_agreements
 from agreements.models import (
+    AccessChange,
     AgreementContact,
     AuditEvent,
     Invitation,
@@ -61,10 +64,14 @@ def test_re_saving_or_re_granting_sends_nothing_more(contoso, administrator):
         actor=administrator,
     )
     services.contact_save(contact=contact, actor=administrator)
-    assert welcomes("new@contoso.com").count() == 2  # the grant, the contact: one each
+    # The grant welcomed the address; the contact role waits for the access change email.
+    assert welcomes("new@contoso.com").count() == 1
+    assert list(
+        AccessChange.objects.filter(email="new@contoso.com").values_list("value", "state")
+    ) == [(Kind.DOWNLOADS, "welcomed"), (Role.NOTICES_CORRESPONDENT, "pending")]
 
 
-def test_a_change_of_kind_or_address_is_a_new_welcome(contoso, administrator):
+def test_a_change_of_kind_is_an_access_change_and_a_new_address_a_welcome(contoso, administrator):
     grant = services.permission_grant(
         agreement=contoso, email="new@contoso.com", kind=Kind.DOWNLOADS, actor=administrator
     )
@@ -72,8 +79,14 @@ def test_a_change_of_kind_or_address_is_a_new_welcome(contoso, administrator):
     services.permission_save(grant=grant, actor=administrator)
     grant.email = "other@contoso.com"
     services.permission_save(grant=grant, actor=administrator)
-    assert welcomes("new@contoso.com").count() == 2
+    assert welcomes("new@contoso.com").count() == 1
     assert welcomes("other@contoso.com").count() == 1
+    pending = AccessChange.objects.filter(state="pending").order_by("pk")
+    assert [(c.email, c.value, c.granted) for c in pending] == [
+        ("new@contoso.com", Kind.DOWNLOADS, False),
+        ("new@contoso.com", Kind.PRODUCT_KEYS, True),
+        ("new@contoso.com", Kind.PRODUCT_KEYS, False),
+    ]
 
 
 def test_the_demo_seed_is_idempotent_and_sends_no_email():
