@@ -19,8 +19,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Registration
 from accounts.services import registration as registrations
+from support import overview as overview_page
 from support import selectors, services
-from support.forms import AnswerForm, CloseForm, ContactSupportForm, LookupForm, ReasonForm
+from support.forms import (
+    ACTION_FORMS,
+    AnswerForm,
+    CancelReasonForm,
+    CloseForm,
+    ContactSupportForm,
+    LookupForm,
+    ReasonForm,
+    ResendReasonForm,
+)
 from support.phone import PHONE_CONTACTS
 from vlsc_portal import ratelimits
 
@@ -116,9 +126,10 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 @support_staff_required
 @require_GET
 def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Search by email address, agreement number or reference id. One person → their page."""
+    """The console's home: search by email address, agreement number or reference id (one
+    person → their page), beside the queue's counts and newest open requests."""
     form = LookupForm(request.GET if "q" in request.GET else None)
-    context: dict = {"form": form}
+    context: dict = {"form": form, "queue": selectors.queue_summary(user=request.user)}
     if not form.is_bound:
         return render(request, "support/lookup.html", context)
     if not form.is_valid():
@@ -138,9 +149,19 @@ def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "support/lookup.html", context, status=status)
 
 
-def _bad_person_query(request: HttpRequest, message: str) -> HttpResponse:
-    form = LookupForm()
-    return render(request, "support/lookup.html", {"form": form, "problem": message}, status=400)
+def _bad_person_query(request: AuthenticatedHttpRequest, message: str) -> HttpResponse:
+    return _lookup_page(request, status=400, problem=message)
+
+
+def _lookup_page(
+    request: AuthenticatedHttpRequest, *, status: int = 200, **context
+) -> HttpResponse:
+    context = {
+        "form": LookupForm(),
+        "queue": selectors.queue_summary(user=request.user),
+        **context,
+    }
+    return render(request, "support/lookup.html", context, status=status)
 
 
 @support_staff_required
@@ -165,14 +186,9 @@ def person(request: AuthenticatedHttpRequest) -> HttpResponse:
             query=email,
             matches=[selectors.Match(email=email, user=u) for u in exc.users],
         )
-        return render(request, "support/lookup.html", {"form": LookupForm(), "result": result})
+        return _lookup_page(request, result=result)
     if subject is None:
-        return render(
-            request,
-            "support/lookup.html",
-            {"form": LookupForm(), "problem": _("No such person.")},
-            status=404,
-        )
+        return _lookup_page(request, status=404, problem=_("No such person."))
     page = selectors.timeline(subject=subject, before=cursor)
     return render(
         request,
@@ -183,7 +199,11 @@ def person(request: AuthenticatedHttpRequest) -> HttpResponse:
             "older": cursor is not None,
             "now": timezone.now(),
             "pending_actions": [
-                (r, ReasonForm(prefix=f"resend-{r.pk}"), ReasonForm(prefix=f"cancel-{r.pk}"))
+                (
+                    r,
+                    ResendReasonForm(prefix=f"resend-{r.pk}"),
+                    CancelReasonForm(prefix=f"cancel-{r.pk}"),
+                )
                 for r in subject.registrations
                 if r.is_pending
             ],
@@ -204,7 +224,7 @@ def _registration_action(
     registration = selectors.registration_for_action(user=request.user, pk=pk)
     if registration is None:
         return render(request, "404.html", status=404)
-    form = ReasonForm(request.POST, prefix=f"{kind}-{pk}")
+    form = ACTION_FORMS[kind](request.POST, prefix=f"{kind}-{pk}")
     if not form.is_valid():
         return render(
             request,
@@ -296,12 +316,15 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _request_page(request: HttpRequest, support_request, *, status: int = 200, **forms):
+def _request_page(
+    request: AuthenticatedHttpRequest, support_request, *, status: int = 200, **forms
+) -> HttpResponse:
     return render(
         request,
         "support/request.html",
         {
             "support_request": support_request,
+            "assigned_to_viewer": support_request.assigned_to_id == request.user.pk,
             "overdue": support_request.is_overdue(),
             "person_url": _person_url(user_id=support_request.user_id, email=support_request.email),
             "answer_form": forms.get("answer_form") or AnswerForm(),
@@ -380,3 +403,12 @@ def request_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
         return _request_page(request, support_request, status=409)
     messages.success(request, _("The request is closed."))
     return redirect("support:queue")
+
+
+@support_staff_required
+@require_GET
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Trends over the last 30 UTC days: registrations, and sign-in outcomes by E-code and by
+    organisation, each as an SVG chart with its numbers in a table. Takes no parameters (any
+    query string is ignored: the window is always the last 30 days)."""
+    return render(request, "support/overview.html", overview_page.context(now=timezone.now()))

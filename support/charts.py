@@ -1,0 +1,131 @@
+"""Server-rendered SVG charts for support's overview: no JavaScript, no chart library.
+
+A chart is a column of small panels, one per series (an outcome, an organisation), each a bar
+per day on its own scale with its label, total and peak written beside it, so it reads without
+colour and without the legend a multi-line chart would need. A part of a bar can be marked (E03
+within an organisation's failures) with a hatched pattern, and days flagged as spikes carry a
+written label. The ``<svg>`` is ``role="img"`` with ``aria-labelledby`` its ``<title>`` and
+``<desc>``; the page puts the same numbers in a table beside it.
+
+Colours come from the page's stylesheet (``static/css/support.css``: classes on the shapes), so
+the drawing holds no colour of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+WIDTH = 720
+LABEL_WIDTH = 190  # the panel's label column, left of the bars
+PANEL_HEIGHT = 64
+BAR_AREA = 44  # of the panel's height; the rest is the gap and the day labels' room
+TOP = 8
+AXIS = 22  # room for the first and last day under the last panel
+
+
+@dataclass
+class Panel:
+    label: str
+    values: Sequence[int]
+    marked: Sequence[int] | None = None  # a part of each bar, drawn hatched
+    spikes: Sequence[bool] = field(default_factory=list)
+
+
+def _number(n: int) -> str:
+    return f"{n:,}"
+
+
+def _text(x: float, y: float, text: str, *, cls: str, anchor: str = "start") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">{escape(text)}</text>'
+    )
+
+
+def small_multiples(
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    days: Sequence[date],
+    panels: Sequence[Panel],
+    marked_label: str = "",
+) -> SafeString:
+    """One ``<svg>``: a panel per entry of ``panels``, a bar per day (``days``, oldest first).
+    Each bar carries ``data-day`` and ``data-value`` (and ``data-marked``), which the tests
+    compare with the table's numbers."""
+    height = TOP + PANEL_HEIGHT * len(panels) + AXIS
+    plot = WIDTH - LABEL_WIDTH - 8
+    step = plot / max(len(days), 1)
+    bar = max(step - 2, 1)
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{chart_id}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{title_id} {desc_id}" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{title_id}">{escape(title)}</title>',
+        f'<desc id="{desc_id}">{escape(desc)}</desc>',
+        "<defs>"
+        f'<pattern id="{chart_id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)">'
+        '<rect width="6" height="6" class="chart__hatch-bg"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" class="chart__hatch-line"/></pattern></defs>',
+    ]
+    for p, panel in enumerate(panels):
+        y0 = TOP + p * PANEL_HEIGHT
+        base = y0 + BAR_AREA
+        peak = max(panel.values, default=0)
+        total = sum(panel.values)
+        parts.append(f'<g class="chart__panel" data-label="{escape(panel.label)}">')
+        parts.append(_text(0, y0 + 14, panel.label, cls="chart__label"))
+        summary = _("total %(total)s, peak %(peak)s") % {
+            "total": _number(total),
+            "peak": _number(peak),
+        }
+        parts.append(_text(0, y0 + 32, summary, cls="chart__note"))
+        parts.append(
+            f'<line x1="{LABEL_WIDTH}" y1="{base}" x2="{WIDTH - 8}" y2="{base}" '
+            'class="chart__axis"/>'
+        )
+        for i, day in enumerate(days):
+            value = panel.values[i]
+            x = LABEL_WIDTH + i * step + 1
+            h = (value / peak) * (BAR_AREA - 10) if peak else 0
+            marked = panel.marked[i] if panel.marked is not None else None
+            extra = f' data-marked="{marked}"' if marked is not None else ""
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'class="chart__bar" data-day="{day.isoformat()}" data-value="{value}"{extra}/>'
+            )
+            if marked and peak:
+                mh = (marked / peak) * (BAR_AREA - 10)
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{base - mh:.1f}" width="{bar:.1f}" height="{mh:.1f}" '
+                    f'class="chart__marked" fill="url(#{chart_id}-hatch)"/>'
+                )
+            if value and value == peak:
+                parts.append(
+                    _text(x + bar / 2, base - h - 2, _number(value), cls="chart__value", anchor="middle")
+                )
+            if panel.spikes and panel.spikes[i]:
+                parts.append(
+                    _text(x + bar / 2, base + 10, "▲", cls="chart__spike", anchor="middle")
+                )
+        parts.append("</g>")
+    y = TOP + PANEL_HEIGHT * len(panels) + 12
+    if days:
+        parts.append(_text(LABEL_WIDTH, y, days[0].strftime("%Y-%m-%d"), cls="chart__note"))
+        parts.append(
+            _text(WIDTH - 8, y, days[-1].strftime("%Y-%m-%d"), cls="chart__note", anchor="end")
+        )
+    if marked_label:
+        parts.append(
+            _text((LABEL_WIDTH + WIDTH) / 2, y, marked_label, cls="chart__note", anchor="middle")
+        )
+    parts.append("</svg>")
+    # Every text in it went through escape(); the rest is this module's own markup.
+    return mark_safe("".join(parts))  # noqa: S308

@@ -1,0 +1,238 @@
+"""Support's overview: registrations and sign-in outcomes per UTC day over the last 30 days.
+
+Every figure is counted in the database (``GROUP BY`` the UTC day, and the outcome or the
+organisation), so the page reads a few hundred rows whatever the number of events. The window
+is the ``DAYS`` whole UTC days ending with today (today so far included): ``created_at >=``
+midnight UTC ``DAYS - 1`` days ago, a range the ``created_at`` index of the sign-in events serves
+(README, "Benchmarks": ``support_overview``).
+
+An organisation is the tenant the identity provider named (``tid``), or, when it named none (an
+error before the token, E03 among them), the domain of the address the person signed in with, so
+a spike of refusals from one organisation shows whether or not a token came back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import StrIndex, Substr, TruncDate
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Registration, SignInEvent
+
+DAYS = 30
+TOP_ORGANISATIONS = 5
+# A day's E03 refusals from one organisation are a spike from this many, and at least
+# SPIKE_FACTOR times the organisation's average per day over the window.
+SPIKE_MIN = 5
+SPIKE_FACTOR = 3
+E_CODES = ("E02", "E03", "E04", "E05", "E06")
+SUCCESS = "success"
+OTHER = "other"
+OTHERS = "others"
+# The outcome columns, in the order the charts and tables show them.
+OUTCOMES = (SUCCESS, *E_CODES, OTHER)
+OUTCOME_LABELS = {
+    SUCCESS: _("Signed in"),
+    **{code: code for code in E_CODES},
+    OTHER: _("Other failure"),
+}
+REGISTRATION_SERIES = ("started", "completed", "expired")
+REGISTRATION_LABELS = {
+    "started": _("Started"),
+    "completed": _("Completed"),
+    "expired": _("Expired"),
+}
+
+
+@dataclass
+class Series:
+    """Counts per day (``values[i]`` is ``days[i]``) of one line in a chart."""
+
+    key: str
+    label: str
+    values: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.values)
+
+
+@dataclass
+class Organisation:
+    key: str  # a tenant id, "@domain", or OTHERS
+    failures: list[int]  # per day
+    e03: list[int]  # per day
+    total_failures: int = 0
+    spikes: list[bool] = field(default_factory=list)
+
+    @property
+    def spike_days(self) -> int:
+        return sum(self.spikes)
+
+
+@dataclass
+class Trends:
+    days: list[date]
+    registrations: list[Series]
+    outcomes: list[Series]
+    organisations: list[Organisation] = field(default_factory=list)
+
+    @property
+    def first(self) -> date:
+        return self.days[0]
+
+    @property
+    def last(self) -> date:
+        return self.days[-1]
+
+
+def window(*, now: datetime) -> tuple[list[date], datetime]:
+    """The ``DAYS`` UTC days ending with ``now``'s, and the first one's midnight (UTC)."""
+    today = now.astimezone(UTC).date()
+    days = [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+    return days, datetime.combine(days[0], time.min, tzinfo=UTC)
+
+
+Row = Mapping[str, Any]
+
+
+def _per_day(rows: Iterable[Row], days: list[date], *, key: str = "n") -> list[int]:
+    counts = {row["day"]: row[key] for row in rows}
+    return [counts.get(day, 0) for day in days]
+
+
+def _by_day(queryset: QuerySet[Registration], column: str) -> list[Row]:
+    return list(
+        queryset.annotate(day=TruncDate(column, tzinfo=UTC))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def registration_series(*, days: list[date], since: datetime) -> list[Series]:
+    """Started (made), completed and expired registrations per UTC day: each counted on the day
+    it happened (``created_at``, ``completed_at``, ``expires_at`` of an expired one)."""
+    started = _by_day(Registration.objects.filter(created_at__gte=since), "created_at")
+    completed = _by_day(
+        Registration.objects.filter(
+            state=Registration.State.COMPLETED, completed_at__gte=since
+        ),
+        "completed_at",
+    )
+    expired = _by_day(
+        Registration.objects.filter(state=Registration.State.EXPIRED, expires_at__gte=since),
+        "expires_at",
+    )
+    return [
+        Series(key, str(REGISTRATION_LABELS[key]), _per_day(rows, days))
+        for key, rows in zip(REGISTRATION_SERIES, (started, completed, expired), strict=True)
+    ]
+
+
+def _attempts(since: datetime) -> QuerySet[SignInEvent]:
+    """Sign-in attempts in the window (a sign-out is not one)."""
+    return SignInEvent.objects.filter(created_at__gte=since).exclude(
+        outcome=SignInEvent.Outcome.SIGNED_OUT
+    )
+
+
+_FAILED = ~Q(outcome=SignInEvent.Outcome.SIGNED_IN)
+_OUTCOME = Case(
+    When(outcome=SignInEvent.Outcome.SIGNED_IN, then=Value(SUCCESS)),
+    *(When(error_code=code, then=Value(code)) for code in E_CODES),
+    default=Value(OTHER),
+    output_field=CharField(),
+)
+# The tenant id, or "@domain" of the sign-in address when the provider named no tenant.
+_ORGANISATION = Case(
+    When(~Q(tenant_id=""), then=F("tenant_id")),
+    When(address="", then=Value("")),
+    default=Substr("address", StrIndex("address", Value("@"))),
+    output_field=CharField(),
+)
+
+
+def outcome_series(*, days: list[date], since: datetime) -> list[Series]:
+    """Sign-in attempts per UTC day by outcome: signed in, each of E02–E06, other failures."""
+    rows = (
+        _attempts(since)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC), kind=_OUTCOME)
+        .values("day", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_kind: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_kind[row["kind"]].append(row)
+    return [Series(k, str(OUTCOME_LABELS[k]), _per_day(by_kind[k], days)) for k in OUTCOMES]
+
+
+def organisation_failures(
+    *, days: list[date], since: datetime, top: int = TOP_ORGANISATIONS
+) -> list[Organisation]:
+    """The ``top`` organisations with the most failed sign-ins in the window (most first, ties by
+    key), each with failures and E03 refusals per day, then everyone else as ``OTHERS`` (left out
+    when there is nobody else). Two grouped queries: the ranking, then the top ones per day;
+    the others are the day's failures less the top ones'."""
+    failed = _attempts(since).filter(_FAILED).annotate(org=_ORGANISATION)
+    ranking = list(
+        failed.values("org").annotate(n=Count("id")).order_by("-n", "org")[: top + 1]
+    )
+    leaders = [row["org"] for row in ranking[:top]]
+    per_day = (
+        failed.filter(org__in=leaders)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "org")
+        .annotate(n=Count("id"), e03=Count("id", filter=Q(error_code="E03")))
+        .order_by()
+    )
+    totals = (
+        failed.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day")
+        .annotate(n=Count("id"), e03=Count("id", filter=Q(error_code="E03")))
+        .order_by()
+    )
+    rows: dict[str, list[Row]] = defaultdict(list)
+    for row in per_day:
+        rows[row["org"]].append(row)
+    organisations = [
+        Organisation(
+            key=org, failures=_per_day(rows[org], days), e03=_per_day(rows[org], days, key="e03")
+        )
+        for org in leaders
+    ]
+    if len(ranking) > top:  # someone beyond the top: the rest in one row
+        all_failures = _per_day(totals, days)
+        all_e03 = _per_day(totals, days, key="e03")
+        organisations.append(
+            Organisation(
+                key=OTHERS,
+                failures=[
+                    n - sum(o.failures[i] for o in organisations)
+                    for i, n in enumerate(all_failures)
+                ],
+                e03=[n - sum(o.e03[i] for o in organisations) for i, n in enumerate(all_e03)],
+            )
+        )
+    for organisation in organisations:
+        organisation.total_failures = sum(organisation.failures)
+        average = sum(organisation.e03) / len(days)
+        organisation.spikes = [n >= SPIKE_MIN and n >= SPIKE_FACTOR * average for n in organisation.e03]
+    return organisations
+
+
+def trends(*, now: datetime) -> Trends:
+    """The overview's figures for the ``DAYS`` UTC days ending with ``now``'s."""
+    days, since = window(now=now)
+    return Trends(
+        days=days,
+        registrations=registration_series(days=days, since=since),
+        outcomes=outcome_series(days=days, since=since),
+        organisations=organisation_failures(days=days, since=since),
+    )
