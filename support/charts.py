@@ -109,7 +109,13 @@ def small_multiples(
                 )
             if value and value == peak:
                 parts.append(
-                    _text(x + bar / 2, base - h - 2, _number(value), cls="chart__value", anchor="middle")
+                    _text(
+                        x + bar / 2,
+                        base - h - 2,
+                        _number(value),
+                        cls="chart__value",
+                        anchor="middle",
+                    )
                 )
             if panel.spikes and panel.spikes[i]:
                 parts.append(

@@ -80,9 +80,7 @@ def context(*, now: datetime) -> dict[str, Any]:
         days=days,
         panels=[charts.Panel(s.label, s.values) for s in data.outcomes],
     )
-    columns = [
-        OrganisationColumn(o.key, *organisation_names(o.key)) for o in data.organisations
-    ]
+    columns = [OrganisationColumn(o.key, *organisation_names(o.key)) for o in data.organisations]
     spikes = [
         (column.name, days[i])
         for column, o in zip(columns, data.organisations, strict=True)

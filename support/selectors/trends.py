@@ -1,7 +1,8 @@
 """Support's overview: registrations and sign-in outcomes per UTC day over the last 30 days.
 
-Every figure is counted in the database (``GROUP BY`` the UTC day, and the outcome or the
-organisation), so the page reads a few hundred rows whatever the number of events. The window
+Every figure is counted in the database (``GROUP BY`` the UTC day, and the outcome and the
+organisation): four queries, three over registrations and one over the sign-in events, so the
+page reads a few rows a day whatever the number of events. The window
 is the ``DAYS`` whole UTC days ending with today (today so far included): ``created_at >=``
 midnight UTC ``DAYS - 1`` days ago, a range the ``created_at`` index of the sign-in events serves
 (README, "Benchmarks": ``support_overview``).
@@ -120,9 +121,7 @@ def registration_series(*, days: list[date], since: datetime) -> list[Series]:
     it happened (``created_at``, ``completed_at``, ``expires_at`` of an expired one)."""
     started = _by_day(Registration.objects.filter(created_at__gte=since), "created_at")
     completed = _by_day(
-        Registration.objects.filter(
-            state=Registration.State.COMPLETED, completed_at__gte=since
-        ),
+        Registration.objects.filter(state=Registration.State.COMPLETED, completed_at__gte=since),
         "completed_at",
     )
     expired = _by_day(
@@ -142,7 +141,6 @@ def _attempts(since: datetime) -> QuerySet[SignInEvent]:
     )
 
 
-_FAILED = ~Q(outcome=SignInEvent.Outcome.SIGNED_IN)
 _OUTCOME = Case(
     When(outcome=SignInEvent.Outcome.SIGNED_IN, then=Value(SUCCESS)),
     *(When(error_code=code, then=Value(code)) for code in E_CODES),
@@ -158,81 +156,84 @@ _ORGANISATION = Case(
 )
 
 
-def outcome_series(*, days: list[date], since: datetime) -> list[Series]:
-    """Sign-in attempts per UTC day by outcome: signed in, each of E02–E06, other failures."""
-    rows = (
+def sign_in_counts(*, since: datetime) -> list[Row]:
+    """Sign-in attempts since ``since`` counted by UTC day, outcome (``kind``: SUCCESS, an
+    E-code or OTHER) and, for failures, organisation (``org``; "" for successes): one scan of
+    the window through the ``created_at`` index, a row per (day, kind, org) that occurred, so
+    at most a few rows a day per failing organisation, whatever the number of events."""
+    return list(
         _attempts(since)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC), kind=_OUTCOME)
-        .values("day", "kind")
+        .annotate(
+            day=TruncDate("created_at", tzinfo=UTC),
+            kind=_OUTCOME,
+            org=Case(
+                When(outcome=SignInEvent.Outcome.SIGNED_IN, then=Value("")),
+                default=_ORGANISATION,
+                output_field=CharField(),
+            ),
+        )
+        .values("day", "kind", "org")
         .annotate(n=Count("id"))
         .order_by()
     )
-    by_kind: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_kind[row["kind"]].append(row)
-    return [Series(k, str(OUTCOME_LABELS[k]), _per_day(by_kind[k], days)) for k in OUTCOMES]
+
+
+def outcome_series(*, days: list[date], counts: list[Row]) -> list[Series]:
+    """Sign-in attempts per UTC day by outcome: signed in, each of E02–E06, other failures."""
+    per_day: dict[str, dict[date, int]] = {kind: defaultdict(int) for kind in OUTCOMES}
+    for row in counts:
+        per_day[row["kind"]][row["day"]] += row["n"]
+    return [
+        Series(kind, str(OUTCOME_LABELS[kind]), [per_day[kind][day] for day in days])
+        for kind in OUTCOMES
+    ]
 
 
 def organisation_failures(
-    *, days: list[date], since: datetime, top: int = TOP_ORGANISATIONS
+    *, days: list[date], counts: list[Row], top: int = TOP_ORGANISATIONS
 ) -> list[Organisation]:
     """The ``top`` organisations with the most failed sign-ins in the window (most first, ties by
     key), each with failures and E03 refusals per day, then everyone else as ``OTHERS`` (left out
-    when there is nobody else). Two grouped queries: the ranking, then the top ones per day;
-    the others are the day's failures less the top ones'."""
-    failed = _attempts(since).filter(_FAILED).annotate(org=_ORGANISATION)
-    ranking = list(
-        failed.values("org").annotate(n=Count("id")).order_by("-n", "org")[: top + 1]
-    )
-    leaders = [row["org"] for row in ranking[:top]]
-    per_day = (
-        failed.filter(org__in=leaders)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day", "org")
-        .annotate(n=Count("id"), e03=Count("id", filter=Q(error_code="E03")))
-        .order_by()
-    )
-    totals = (
-        failed.annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day")
-        .annotate(n=Count("id"), e03=Count("id", filter=Q(error_code="E03")))
-        .order_by()
-    )
-    rows: dict[str, list[Row]] = defaultdict(list)
-    for row in per_day:
-        rows[row["org"]].append(row)
+    when there is nobody else). Spikes: days on which an organisation's E03 refusals reach
+    ``SPIKE_MIN`` and ``SPIKE_FACTOR`` times its average per day."""
+    index = {day: i for i, day in enumerate(days)}
+    failures: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
+    e03: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
+    for row in counts:
+        if row["kind"] == SUCCESS or row["day"] not in index:
+            continue
+        failures[row["org"]][index[row["day"]]] += row["n"]
+        if row["kind"] == "E03":
+            e03[row["org"]][index[row["day"]]] += row["n"]
+    ranking = sorted(failures, key=lambda org: (-sum(failures[org]), org))
     organisations = [
-        Organisation(
-            key=org, failures=_per_day(rows[org], days), e03=_per_day(rows[org], days, key="e03")
-        )
-        for org in leaders
+        Organisation(key=org, failures=failures[org], e03=e03[org]) for org in ranking[:top]
     ]
     if len(ranking) > top:  # someone beyond the top: the rest in one row
-        all_failures = _per_day(totals, days)
-        all_e03 = _per_day(totals, days, key="e03")
+        rest = ranking[top:]
         organisations.append(
             Organisation(
                 key=OTHERS,
-                failures=[
-                    n - sum(o.failures[i] for o in organisations)
-                    for i, n in enumerate(all_failures)
-                ],
-                e03=[n - sum(o.e03[i] for o in organisations) for i, n in enumerate(all_e03)],
+                failures=[sum(failures[org][i] for org in rest) for i in range(len(days))],
+                e03=[sum(e03[org][i] for org in rest) for i in range(len(days))],
             )
         )
     for organisation in organisations:
         organisation.total_failures = sum(organisation.failures)
         average = sum(organisation.e03) / len(days)
-        organisation.spikes = [n >= SPIKE_MIN and n >= SPIKE_FACTOR * average for n in organisation.e03]
+        organisation.spikes = [
+            n >= SPIKE_MIN and n >= SPIKE_FACTOR * average for n in organisation.e03
+        ]
     return organisations
 
 
 def trends(*, now: datetime) -> Trends:
     """The overview's figures for the ``DAYS`` UTC days ending with ``now``'s."""
     days, since = window(now=now)
+    counts = sign_in_counts(since=since)
     return Trends(
         days=days,
         registrations=registration_series(days=days, since=since),
-        outcomes=outcome_series(days=days, since=since),
-        organisations=organisation_failures(days=days, since=since),
+        outcomes=outcome_series(days=days, counts=counts),
+        organisations=organisation_failures(days=days, counts=counts),
     )

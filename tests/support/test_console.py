@@ -31,7 +31,9 @@ def colleague(db) -> User:
     return user
 
 
-def test_the_home_counts_open_requests_and_lists_the_newest(support_client, support_user, colleague):
+def test_the_home_counts_open_requests_and_lists_the_newest(
+    support_client, support_user, colleague
+):
     now = timezone.now()
     late = open_request(now=now - timedelta(hours=30))
     mine = open_request(now=now - timedelta(hours=2))

@@ -188,9 +188,8 @@ def test_the_figures_take_the_same_few_queries_however_many_events():
         with CaptureQueriesContext(connection) as queries:
             trends.trends(now=NOW)
         counts.append(len(queries.captured_queries))
-    # Three for registrations, one for outcomes, the ranking; with failures, the top ones per
-    # day and the day's totals (for "others").
-    assert len(none.captured_queries) == 5 and counts == [7, 7]
+    # Three for registrations, one for the sign-in events.
+    assert len(none.captured_queries) == 4 and counts == [4, 4]
     assert all("GROUP BY" in q["sql"] for q in queries.captured_queries)
 
 
