@@ -310,7 +310,7 @@ SUPPORT_OVERVIEW_PATH = "/support/overview/"
 
 def support_overview_latency(base: str, *, cookie: str, samples: int) -> dict:
     """``samples`` requests for the overview, one after another (no queueing in the figure):
-    its four grouped queries over the last 30 days of sign-in events and registrations."""
+    its two grouped queries over the last 30 days of sign-in events and registrations."""
     session = requests.Session()
     session.trust_env = False
     headers = {"Cookie": cookie}

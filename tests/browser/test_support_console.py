@@ -111,9 +111,7 @@ def test_support_staff_work_from_the_console(live_server, entra, page, axe, widt
         "table",
         name="Failed sign-ins per UTC day by organisation, with E03 refusals in brackets",
     )
-    expect(organisations.get_by_role("row").filter(has_text=spike_day)).to_contain_text(
-        "E03 spike"
-    )
+    expect(organisations.get_by_role("row").filter(has_text=spike_day)).to_contain_text("E03 spike")
     # The table's total is the database's count (support's own sign-in included; the month's
     # first day starts at midnight UTC, so the oldest seeded events may fall outside).
     signed_in = SignInEvent.objects.filter(
