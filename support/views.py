@@ -24,12 +24,10 @@ from support import selectors, services
 from support.forms import (
     ACTION_FORMS,
     AnswerForm,
-    CancelReasonForm,
     CloseForm,
     ContactSupportForm,
     LookupForm,
     ReasonForm,
-    ResendReasonForm,
 )
 from support.phone import PHONE_CONTACTS
 from vlsc_portal import ratelimits
@@ -153,15 +151,9 @@ def _bad_person_query(request: AuthenticatedHttpRequest, message: str) -> HttpRe
     return _lookup_page(request, status=400, problem=message)
 
 
-def _lookup_page(
-    request: AuthenticatedHttpRequest, *, status: int = 200, **context
-) -> HttpResponse:
-    context = {
-        "form": LookupForm(),
-        "queue": selectors.queue_summary(user=request.user),
-        **context,
-    }
-    return render(request, "support/lookup.html", context, status=status)
+def _lookup_page(request: AuthenticatedHttpRequest, *, status: int = 200, **extra) -> HttpResponse:
+    context = {"form": LookupForm(), "queue": selectors.queue_summary(user=request.user)}
+    return render(request, "support/lookup.html", {**context, **extra}, status=status)
 
 
 @support_staff_required
@@ -199,11 +191,8 @@ def person(request: AuthenticatedHttpRequest) -> HttpResponse:
             "older": cursor is not None,
             "now": timezone.now(),
             "pending_actions": [
-                (
-                    r,
-                    ResendReasonForm(prefix=f"resend-{r.pk}"),
-                    CancelReasonForm(prefix=f"cancel-{r.pk}"),
-                )
+                # One form per action (resend, cancel), each with its own reason field.
+                (r, *(form(prefix=f"{kind}-{r.pk}") for kind, form in ACTION_FORMS.items()))
                 for r in subject.registrations
                 if r.is_pending
             ],
@@ -316,9 +305,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _request_page(
-    request: AuthenticatedHttpRequest, support_request, *, status: int = 200, **forms
-) -> HttpResponse:
+def _request_page(request: HttpRequest, support_request, *, status: int = 200, **forms):
     return render(
         request,
         "support/request.html",
@@ -408,7 +395,6 @@ def request_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
 @support_staff_required
 @require_GET
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Trends over the last 30 UTC days: registrations, and sign-in outcomes by E-code and by
-    organisation, each as an SVG chart with its numbers in a table. Takes no parameters (any
-    query string is ignored: the window is always the last 30 days)."""
+    """Trends over the last 30 UTC days (``support.overview``), each chart with its numbers in a
+    table. Takes no parameters: a query string is ignored, the window is always 30 days."""
     return render(request, "support/overview.html", overview_page.context(now=timezone.now()))

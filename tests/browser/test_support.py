@@ -106,7 +106,7 @@ def test_bob_contacts_support_from_an_error_page_and_support_helps_him(
     page.get_by_role("link", name=reference).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Support request {reference}")
     axe(page)
-    page.get_by_label("Answer").fill(
+    page.get_by_label("Answer", exact=True).fill(
         "The sign-in link was stale. Sign in again; we resent your verification email."
     )
     page.get_by_role("button", name="Send answer").click()
