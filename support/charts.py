@@ -1,7 +1,7 @@
 """Server-rendered SVG charts for support's overview: no JavaScript, no chart library.
 
 A chart is a column of small panels, one per series (an outcome, an organisation), each a bar
-per day on its own scale with its label, total and peak written beside it, so it reads without
+per day on its own scale under its label, total and peak, so it reads without
 colour and without the legend a multi-line chart would need. A part of a bar can be marked (E03
 within an organisation's failures) with a hatched pattern, and days flagged as spikes carry a
 written label. The ``<svg>`` is ``role="img"`` with ``aria-labelledby`` its ``<title>`` and
@@ -20,11 +20,13 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-WIDTH = 720
-LABEL_WIDTH = 190  # the panel's label column, left of the bars
-PANEL_HEIGHT = 64
-BAR_AREA = 44  # of the panel's height; the rest is the gap and the day labels' room
-TOP = 8
+# In user units; the drawing scales to its container (support.css caps it near 1:1 at desktop),
+# so a narrow width keeps the text legible on a phone.
+WIDTH = 480
+LABEL_ROW = 20  # the panel's label, total and peak, above its bars
+BAR_AREA = 44  # the bars, with room above the highest for its value
+PANEL_HEIGHT = LABEL_ROW + BAR_AREA + 14  # and under the axis, room for the spike marks
+TOP = 4
 AXIS = 22  # room for the first and last day under the last panel
 
 
@@ -59,7 +61,7 @@ def small_multiples(
     Each bar carries ``data-day`` and ``data-value`` (and ``data-marked``), which the tests
     compare with the table's numbers."""
     height = TOP + PANEL_HEIGHT * len(panels) + AXIS
-    plot = WIDTH - LABEL_WIDTH - 8
+    plot = WIDTH
     step = plot / max(len(days), 1)
     bar = max(step - 2, 1)
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
@@ -77,24 +79,23 @@ def small_multiples(
     ]
     for p, panel in enumerate(panels):
         y0 = TOP + p * PANEL_HEIGHT
-        base = y0 + BAR_AREA
+        base = y0 + LABEL_ROW + BAR_AREA
         peak = max(panel.values, default=0)
         total = sum(panel.values)
         parts.append(f'<g class="chart__panel" data-label="{escape(panel.label)}">')
-        parts.append(_text(0, y0 + 14, panel.label, cls="chart__label"))
         summary = _("total %(total)s, peak %(peak)s") % {
             "total": _number(total),
             "peak": _number(peak),
         }
-        parts.append(_text(0, y0 + 32, summary, cls="chart__note"))
         parts.append(
-            f'<line x1="{LABEL_WIDTH}" y1="{base}" x2="{WIDTH - 8}" y2="{base}" '
-            'class="chart__axis"/>'
+            f'<text x="0" y="{y0 + 14}" class="chart__label">{escape(panel.label)}'
+            f'<tspan class="chart__note"> · {escape(summary)}</tspan></text>'
         )
+        parts.append(f'<line x1="0" y1="{base}" x2="{WIDTH}" y2="{base}" class="chart__axis"/>')
         for i, day in enumerate(days):
             value = panel.values[i]
-            x = LABEL_WIDTH + i * step + 1
-            h = (value / peak) * (BAR_AREA - 10) if peak else 0
+            x = i * step + 1
+            h = (value / peak) * (BAR_AREA - 14) if peak else 0
             marked = panel.marked[i] if panel.marked is not None else None
             extra = f' data-marked="{marked}"' if marked is not None else ""
             parts.append(
@@ -102,7 +103,7 @@ def small_multiples(
                 f'class="chart__bar" data-day="{day.isoformat()}" data-value="{value}"{extra}/>'
             )
             if marked and peak:
-                mh = (marked / peak) * (BAR_AREA - 10)
+                mh = (marked / peak) * (BAR_AREA - 14)
                 parts.append(
                     f'<rect x="{x:.1f}" y="{base - mh:.1f}" width="{bar:.1f}" height="{mh:.1f}" '
                     f'class="chart__marked" fill="url(#{chart_id}-hatch)"/>'
@@ -119,19 +120,17 @@ def small_multiples(
                 )
             if panel.spikes and panel.spikes[i]:
                 parts.append(
-                    _text(x + bar / 2, base + 10, "▲", cls="chart__spike", anchor="middle")
+                    _text(x + bar / 2, base + 12, "▲", cls="chart__spike", anchor="middle")
                 )
         parts.append("</g>")
     y = TOP + PANEL_HEIGHT * len(panels) + 12
     if days:
-        parts.append(_text(LABEL_WIDTH, y, days[0].strftime("%Y-%m-%d"), cls="chart__note"))
+        parts.append(_text(0, y, days[0].strftime("%Y-%m-%d"), cls="chart__note"))
         parts.append(
-            _text(WIDTH - 8, y, days[-1].strftime("%Y-%m-%d"), cls="chart__note", anchor="end")
+            _text(WIDTH, y, days[-1].strftime("%Y-%m-%d"), cls="chart__note", anchor="end")
         )
     if marked_label:
-        parts.append(
-            _text((LABEL_WIDTH + WIDTH) / 2, y, marked_label, cls="chart__note", anchor="middle")
-        )
+        parts.append(_text(WIDTH / 2, y, marked_label, cls="chart__note", anchor="middle"))
     parts.append("</svg>")
     # Every text in it went through escape(); the rest is this module's own markup.
     return mark_safe("".join(parts))  # noqa: S308

@@ -219,8 +219,8 @@ def test_a_chart_is_labelled_well_formed_svg_with_a_bar_per_day():
         ("2026-11-02", "0", "0"),
         ("2026-11-03", "5", "2"),
     ]
-    texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "A <b>" in texts and "total 6, peak 5" in texts and "▲" in texts
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    assert "A <b> · total 6, peak 5" in texts and "▲" in texts and "5" in texts
     assert not any(r.get("style") for r in root.iter())  # colours come from the stylesheet
 
 
