@@ -127,24 +127,21 @@ def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The console's home: search by email address, agreement number or reference id (one
     person → their page), beside the queue's counts and newest open requests."""
     form = LookupForm(request.GET if "q" in request.GET else None)
-    context: dict = {"form": form, "queue": selectors.queue_summary(user=request.user)}
     if not form.is_bound:
-        return render(request, "support/lookup.html", context)
+        return _lookup_page(request, form=form)
     if not form.is_valid():
-        return render(request, "support/lookup.html", context, status=400)
+        return _lookup_page(request, status=400, form=form)
     try:
         result = selectors.lookup(query=form.cleaned_data["q"])
     except selectors.BadQuery as exc:
         form.add_error("q", str(exc))
         form._describe_fields()
-        return render(request, "support/lookup.html", context, status=400)
+        return _lookup_page(request, status=400, form=form)
     if result.kind != "agreement" and len(result.matches) == 1:
         match = result.matches[0]
         user_id = match.user.pk if match.user else None
         return redirect(_person_url(user_id=user_id, email=match.email))
-    context["result"] = result
-    status = 200 if result.matches else 404
-    return render(request, "support/lookup.html", context, status=status)
+    return _lookup_page(request, status=200 if result.matches else 404, form=form, result=result)
 
 
 def _bad_person_query(request: AuthenticatedHttpRequest, message: str) -> HttpResponse:
@@ -152,6 +149,8 @@ def _bad_person_query(request: AuthenticatedHttpRequest, message: str) -> HttpRe
 
 
 def _lookup_page(request: AuthenticatedHttpRequest, *, status: int = 200, **extra) -> HttpResponse:
+    """The console home; the queue's figures only when it is shown (not when a search
+    redirects to the person)."""
     context = {"form": LookupForm(), "queue": selectors.queue_summary(user=request.user)}
     return render(request, "support/lookup.html", {**context, **extra}, status=status)
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -135,3 +137,10 @@ def test_the_person_page_puts_times_in_utc_time_elements(support_client, pending
     assert f'<time datetime="{made}">' in page
     assert 'class="person-layout"' in page
     assert re.search(r'<link rel="stylesheet" href="[^"]*/css/support\.css">', page)
+
+
+def test_a_search_that_finds_one_person_does_not_count_the_queue(support_client, bob):
+    with CaptureQueriesContext(connection) as queries:
+        response = support_client.get("/support/?q=bob@fabrikam.com")
+    assert response.status_code == 302
+    assert not any("support_supportrequest" in q["sql"] for q in queries.captured_queries)
