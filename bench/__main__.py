@@ -73,7 +73,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--only",
         default="",
         help="comma-separated subset of: landing, sign_in_start, dashboard, callback, api_grants, "
-        "expire, email, support (the ceiling always runs with the web ones)",
+        "expire, email, support, support_overview (the ceiling always runs with the web ones)",
     )
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)

@@ -1,5 +1,6 @@
-"""The web benchmarks: the ceiling, the landing page, the sign-in start, the dashboard and the
-sign-in callback with its token exchange against the stand-in."""
+"""The web benchmarks: the ceiling, the landing page, the sign-in start, the dashboard, the
+sign-in callback with its token exchange against the stand-in, and the support pages (the person
+page and the trends overview)."""
 
 from __future__ import annotations
 
@@ -294,6 +295,38 @@ def support_lookup_latency(base: str, *, cookie: str, people: int, samples: int)
         "samples": samples,
         "search_p50_ms": round(percentile(search_ms, 0.5), 2),
         "search_p95_ms": round(percentile(search_ms, 0.95), 2),
+        "page_p50_ms": round(percentile(page_ms, 0.5), 2),
+        "page_p95_ms": round(percentile(page_ms, 0.95), 2),
+        "page_p99_ms": round(percentile(page_ms, 0.99), 2),
+        "errors": len(errors),
+        "error_sample": errors[:3],
+    }
+
+
+# --- the support overview ----------------------------------------------------------------------
+
+SUPPORT_OVERVIEW_PATH = "/support/overview/"
+
+
+def support_overview_latency(base: str, *, cookie: str, samples: int) -> dict:
+    """``samples`` requests for the overview, one after another (no queueing in the figure):
+    its two grouped queries over the last 30 days of sign-in events and registrations."""
+    session = requests.Session()
+    session.trust_env = False
+    headers = {"Cookie": cookie}
+    page_ms: list[float] = []
+    errors: list[str] = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        page = session.get(base + SUPPORT_OVERVIEW_PATH, headers=headers, timeout=20)
+        elapsed = (time.perf_counter() - t0) * 1000
+        if page.status_code != 200 or "chart-outcomes" not in page.text:
+            errors.append(f"overview answered {page.status_code}")
+            continue
+        page_ms.append(elapsed)
+    page_ms.sort()
+    return {
+        "samples": samples,
         "page_p50_ms": round(percentile(page_ms, 0.5), 2),
         "page_p95_ms": round(percentile(page_ms, 0.95), 2),
         "page_p99_ms": round(percentile(page_ms, 0.99), 2),

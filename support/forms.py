@@ -78,6 +78,25 @@ class ReasonForm(AccessibleForm):
     )
 
 
+class ResendReasonForm(ReasonForm):
+    reason = forms.CharField(
+        label=_("Why resend it (kept in the audit record)"),
+        max_length=500,
+        help_text=_("For example: the person asked on the phone, request SR-…"),
+    )
+
+
+class CancelReasonForm(ReasonForm):
+    reason = forms.CharField(
+        label=_("Why cancel it (kept in the audit record)"),
+        max_length=500,
+        help_text=_("For example: the person registered the wrong address, request SR-…"),
+    )
+
+
+ACTION_FORMS: dict[str, type[ReasonForm]] = {"resend": ResendReasonForm, "cancel": CancelReasonForm}
+
+
 class AnswerForm(AccessibleForm):
     answer = forms.CharField(
         label=_("Answer"),
@@ -88,4 +107,8 @@ class AnswerForm(AccessibleForm):
 
 
 class CloseForm(AccessibleForm):
-    reason = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
+    reason = forms.CharField(
+        label=_("Why close it (optional, kept in the audit record)"),
+        max_length=500,
+        required=False,
+    )

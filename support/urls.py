@@ -9,6 +9,7 @@ urlpatterns = [
     path("support/contact/sent/", views.contact_sent, name="contact_sent"),
     path("support/", views.lookup, name="lookup"),
     path("support/person/", views.person, name="person"),
+    path("support/overview/", views.overview, name="overview"),
     path("support/queue/", views.queue, name="queue"),
     path("support/requests/<str:reference>/", views.request_detail, name="request"),
     path("support/requests/<str:reference>/assign/", views.request_assign, name="request_assign"),

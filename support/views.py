@@ -19,8 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Registration
 from accounts.services import registration as registrations
+from support import overview as overview_page
 from support import selectors, services
-from support.forms import AnswerForm, CloseForm, ContactSupportForm, LookupForm, ReasonForm
+from support.forms import (
+    ACTION_FORMS,
+    AnswerForm,
+    CloseForm,
+    ContactSupportForm,
+    LookupForm,
+    ReasonForm,
+)
 from support.phone import PHONE_CONTACTS
 from vlsc_portal import ratelimits
 
@@ -116,31 +124,35 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 @support_staff_required
 @require_GET
 def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Search by email address, agreement number or reference id. One person → their page."""
+    """The console's home: search by email address, agreement number or reference id (one
+    person → their page), beside the queue's counts and newest open requests."""
     form = LookupForm(request.GET if "q" in request.GET else None)
-    context: dict = {"form": form}
     if not form.is_bound:
-        return render(request, "support/lookup.html", context)
+        return _lookup_page(request, form=form)
     if not form.is_valid():
-        return render(request, "support/lookup.html", context, status=400)
+        return _lookup_page(request, status=400, form=form)
     try:
         result = selectors.lookup(query=form.cleaned_data["q"])
     except selectors.BadQuery as exc:
         form.add_error("q", str(exc))
         form._describe_fields()
-        return render(request, "support/lookup.html", context, status=400)
+        return _lookup_page(request, status=400, form=form)
     if result.kind != "agreement" and len(result.matches) == 1:
         match = result.matches[0]
         user_id = match.user.pk if match.user else None
         return redirect(_person_url(user_id=user_id, email=match.email))
-    context["result"] = result
-    status = 200 if result.matches else 404
-    return render(request, "support/lookup.html", context, status=status)
+    return _lookup_page(request, status=200 if result.matches else 404, form=form, result=result)
 
 
-def _bad_person_query(request: HttpRequest, message: str) -> HttpResponse:
-    form = LookupForm()
-    return render(request, "support/lookup.html", {"form": form, "problem": message}, status=400)
+def _bad_person_query(request: AuthenticatedHttpRequest, message: str) -> HttpResponse:
+    return _lookup_page(request, status=400, problem=message)
+
+
+def _lookup_page(request: AuthenticatedHttpRequest, *, status: int = 200, **extra) -> HttpResponse:
+    """The console home; the queue's figures only when it is shown (not when a search
+    redirects to the person)."""
+    context = {"form": LookupForm(), "queue": selectors.queue_summary(user=request.user)}
+    return render(request, "support/lookup.html", {**context, **extra}, status=status)
 
 
 @support_staff_required
@@ -165,14 +177,9 @@ def person(request: AuthenticatedHttpRequest) -> HttpResponse:
             query=email,
             matches=[selectors.Match(email=email, user=u) for u in exc.users],
         )
-        return render(request, "support/lookup.html", {"form": LookupForm(), "result": result})
+        return _lookup_page(request, result=result)
     if subject is None:
-        return render(
-            request,
-            "support/lookup.html",
-            {"form": LookupForm(), "problem": _("No such person.")},
-            status=404,
-        )
+        return _lookup_page(request, status=404, problem=_("No such person."))
     page = selectors.timeline(subject=subject, before=cursor)
     return render(
         request,
@@ -183,7 +190,8 @@ def person(request: AuthenticatedHttpRequest) -> HttpResponse:
             "older": cursor is not None,
             "now": timezone.now(),
             "pending_actions": [
-                (r, ReasonForm(prefix=f"resend-{r.pk}"), ReasonForm(prefix=f"cancel-{r.pk}"))
+                # One form per action (resend, cancel), each with its own reason field.
+                (r, *(form(prefix=f"{kind}-{r.pk}") for kind, form in ACTION_FORMS.items()))
                 for r in subject.registrations
                 if r.is_pending
             ],
@@ -204,7 +212,7 @@ def _registration_action(
     registration = selectors.registration_for_action(user=request.user, pk=pk)
     if registration is None:
         return render(request, "404.html", status=404)
-    form = ReasonForm(request.POST, prefix=f"{kind}-{pk}")
+    form = ACTION_FORMS[kind](request.POST, prefix=f"{kind}-{pk}")
     if not form.is_valid():
         return render(
             request,
@@ -302,6 +310,7 @@ def _request_page(request: HttpRequest, support_request, *, status: int = 200, *
         "support/request.html",
         {
             "support_request": support_request,
+            "assigned_to_viewer": support_request.assigned_to_id == request.user.pk,
             "overdue": support_request.is_overdue(),
             "person_url": _person_url(user_id=support_request.user_id, email=support_request.email),
             "answer_form": forms.get("answer_form") or AnswerForm(),
@@ -380,3 +389,11 @@ def request_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
         return _request_page(request, support_request, status=409)
     messages.success(request, _("The request is closed."))
     return redirect("support:queue")
+
+
+@support_staff_required
+@require_GET
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Trends over the last 30 UTC days (``support.overview``), each chart with its numbers in a
+    table. Takes no parameters: a query string is ignored, the window is always 30 days."""
+    return render(request, "support/overview.html", overview_page.context(now=timezone.now()))

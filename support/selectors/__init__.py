@@ -2,7 +2,8 @@
 
 By concern: ``access`` (who is support staff), ``search`` (finding people by address, agreement
 or reference id), ``people`` (the person page's subject), ``timeline`` (everything that happened
-to them), and ``queue`` (open requests). Callers import the public names from here."""
+to them), ``queue`` (open requests) and ``trends`` (the overview's figures per day, imported
+as ``support.selectors.trends``). Callers import the other public names from here."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from support.selectors.errors import AmbiguousAddress, BadQuery
 from support.selectors.people import Identity, Person, person
 from support.selectors.queue import (
     QueueRow,
+    QueueSummary,
     access_requests_for_support,
     open_queue,
+    queue_summary,
     registration_for_action,
     request_sent_from_this_session,
     support_request,
@@ -59,6 +62,7 @@ __all__ = [
     "Match",
     "Person",
     "QueueRow",
+    "QueueSummary",
     "Timeline",
     "access_requests_for_support",
     "is_support_staff",
@@ -66,6 +70,7 @@ __all__ = [
     "open_queue",
     "people_with_address",
     "person",
+    "queue_summary",
     "registration_for_action",
     "request_sent_from_this_session",
     "support_actions_visible_to",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Registration
@@ -68,3 +68,36 @@ def registration_for_action(*, user: Any, pk: int) -> Registration | None:
     if not is_support_staff(user=user):
         return None
     return Registration.objects.select_related("user").filter(pk=pk).first()
+
+
+@dataclass
+class QueueSummary:
+    """The console home's view of the queue: how many requests wait, and the newest ones."""
+
+    open: int
+    unassigned: int
+    assigned_to_viewer: int
+    overdue: int
+    newest: list[SupportRequest]
+
+
+def queue_summary(*, user: Any, now: datetime | None = None, newest: int = 5) -> QueueSummary:
+    """Counts of open (unanswered) requests, by assignment and overdue, in one grouped query,
+    and the ``newest`` open ones, newest first."""
+    now = now or timezone.now()
+    open_requests = support_requests_visible_to(user=user).filter(state=SupportRequest.State.OPEN)
+    counts = open_requests.aggregate(
+        open=Count("id"),
+        unassigned=Count("id", filter=Q(assigned_to__isnull=True)),
+        mine=Count("id", filter=Q(assigned_to=user.pk)),
+        overdue=Count("id", filter=Q(due_at__lte=now)),
+    )
+    return QueueSummary(
+        open=counts["open"],
+        unassigned=counts["unassigned"],
+        assigned_to_viewer=counts["mine"],
+        overdue=counts["overdue"],
+        newest=list(
+            open_requests.select_related("assigned_to").order_by("-created_at", "-pk")[:newest]
+        ),
+    )

@@ -43,6 +43,13 @@ def test_the_table_has_each_page_with_its_figures_and_whether_its_target_was_met
         "own share p50 ≤ 20 ms: missed",
     ]
     assert table["support person page, 5,000,000 events"][4] == "p95 < 50 ms: met"
+    assert table["support overview (30 days), 5,000,000 events"] == [
+        "41.2",
+        "371.5",
+        "602.3",
+        "3%",
+        "p95 < 100 ms: missed",
+    ]
 
 
 def test_the_other_figures_name_their_targets(results):
@@ -51,7 +58,14 @@ def test_the_other_figures_name_their_targets(results):
     assert any("p95 45 ms (target under 50 ms: met)" in f for f in figures)
     assert any("16.7 s (target under 20 s: met)" in f and "100,000" in f for f in figures)
     assert any("225 per second" in f and "(target 200: met)" in f for f in figures)
-    assert figures[-1].endswith("checks): the dashboard 6, the support lookup 14.")
+    assert any(
+        "Support overview (30 days of trends) at 5,000,000 sign-in events" in f
+        and "p50 38 ms, p95 113 ms (target under 100 ms: missed)" in f
+        for f in figures
+    )
+    assert figures[-1].endswith(
+        "checks): the dashboard 6, the support lookup 14, the support overview 11."
+    )
 
 
 def test_a_missed_figure_says_missed(results):
@@ -77,8 +91,8 @@ def test_the_chart_is_labelled_svg_with_every_pages_numbers(results):
         assert label in texts
     assert "9% of the ceiling; target 70%: missed" in texts
     # A bar per page and one for the ceiling beside each; target lines where there is a target.
-    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "rps"]) == 5
-    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "ceiling"]) == 5
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "rps"]) == 6
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "ceiling"]) == 6
     assert len(list(root.iter(f"{SVG}line"))) == 3
 
 

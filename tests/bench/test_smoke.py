@@ -42,6 +42,7 @@ def test_each_benchmark_runs_at_tiny_size():
         "dashboard",
         "callback",
         "support_lookup",
+        "support_overview",
         "api_grants",
     ):
         row = results["web"][name]
@@ -56,6 +57,9 @@ def test_each_benchmark_runs_at_tiny_size():
     lookup = results["scale"]["support_lookup"]
     assert (lookup["events"], lookup["errors"]) == (200, 0), lookup["error_sample"]
     assert lookup["page_p95_ms"] > 0
+    overview = results["scale"]["support_overview"]
+    assert (overview["events"], overview["errors"]) == (200, 0), overview["error_sample"]
+    assert overview["page_p95_ms"] > 0
     assert results["web"]["api_grants"]["alone_p95_ms"] > 0
     assert "ceiling" in run.table(results)
     # The chart and the README table draw from a real run's results too.
@@ -80,3 +84,13 @@ def test_support_lookup_queries_do_not_grow_with_the_events():
     few = web.page_queries(staff, url)
     seed.seed_timeline_events(400, people=2, users=1)
     assert web.page_queries(staff, url) == few
+
+
+def test_support_overview_queries_do_not_grow_with_the_events():
+    from support.demo import seed_support_staff
+
+    staff = seed_support_staff()
+    seed.seed_timeline_events(20, people=2, users=1)
+    few = web.page_queries(staff, web.SUPPORT_OVERVIEW_PATH)
+    seed.seed_timeline_events(400, people=2, users=1)
+    assert web.page_queries(staff, web.SUPPORT_OVERVIEW_PATH) == few

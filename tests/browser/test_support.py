@@ -84,13 +84,15 @@ def test_bob_contacts_support_from_an_error_page_and_support_helps_him(
     expect(
         timeline.get_by_role("row").filter(has_text="Registration of licensing@fabrikam.com")
     ).to_contain_text("Waiting for verification")
-    registrations = page.get_by_role("table", name="Registrations of invitation addresses")
+    registrations = page.get_by_role("region", name="Registrations")
     expect(registrations).to_contain_text("Waiting for verification")
     axe(page)
 
     sent_before = OutboundEmail.objects.filter(kind="verification").count()
     resend = page.locator("form[action$='/resend/']")
-    resend.get_by_label("Why (kept in the audit record)").fill(f"bob asked in {reference}")
+    resend.get_by_label("Why resend it (kept in the audit record)").fill(
+        f"bob asked in {reference}"
+    )
     resend.get_by_role("button", name="Resend verification email").click()
     expect(page.get_by_role("status")).to_contain_text(
         "The verification email was sent again to licensing@fabrikam.com"
@@ -104,7 +106,7 @@ def test_bob_contacts_support_from_an_error_page_and_support_helps_him(
     page.get_by_role("link", name=reference).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Support request {reference}")
     axe(page)
-    page.get_by_label("Answer").fill(
+    page.get_by_label("Answer", exact=True).fill(
         "The sign-in link was stale. Sign in again; we resent your verification email."
     )
     page.get_by_role("button", name="Send answer").click()

@@ -84,7 +84,12 @@ SIGNED_IN_PAGES = {
         "/admin/agreements/invitation/",
         "/agreements/V1234567/",
     ],
-    "staff": ["/support/", "/support/queue/", "/support/person/?email=alice%40contoso.com"],
+    "staff": [
+        "/support/",
+        "/support/queue/",
+        "/support/overview/",
+        "/support/person/?email=alice%40contoso.com",
+    ],
 }
 
 

@@ -24,6 +24,7 @@ def pages(pending, ref):
         ("get", "/support/?q=bob@fabrikam.com", {}),
         ("get", f"/support/person/?user={pending.user_id}", {}),
         ("get", "/support/queue/", {}),
+        ("get", "/support/overview/", {}),
         ("get", f"/support/requests/{ref}/", {}),
         ("post", f"/support/requests/{ref}/assign/", {}),
         ("post", f"/support/requests/{ref}/answer/", {"answer": "Here you are."}),
@@ -71,7 +72,12 @@ def test_it_lets_support_staff_and_superusers_in(client, support_user, pending, 
     superuser = User.objects.create(username="root", email="root@vlsc.example", is_superuser=True)
     for user in (support_user, superuser):
         client.force_login(user)
-        for url in ("/support/", "/support/queue/", f"/support/requests/{request_ref}/"):
+        for url in (
+            "/support/",
+            "/support/queue/",
+            "/support/overview/",
+            f"/support/requests/{request_ref}/",
+        ):
             assert client.get(url).status_code == 200, url
 
 
