@@ -19,8 +19,8 @@ class FaviconRedirect(RedirectView):
         return static("favicon.svg")
 
 
-# The admin named as the portal (templates/admin/base_site.html draws its header); its own
-# "Back to the portal" link replaces Django's "View site".
+# The admin named as the portal (page titles); templates/admin/base_site.html gives it the
+# portal's own header, whose navigation replaces Django's "View site".
 admin.site.site_header = _("Volume Licensing Service Center")
 admin.site.site_title = _("VLSC administration")
 admin.site.index_title = _("Administration")

@@ -101,6 +101,20 @@ def test_an_administrator_also_finds_the_administration(live_server, entra, page
     walk_everyday_items(page, axe, items)
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="Administration").click()
     expect(page).to_have_url(live_server.url + "/admin/")
+    # The admin wears the same header: the portal's navigation, Administration current, who is
+    # signed in and the portal's sign-out (no "Welcome" or "Log out" of Django's own).
+    portal_nav(page, items, current="Administration")
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text(
+        "Signed in as Contoso Administrator admin@contoso.com"
+    )
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    checked(page, axe)
+    page.get_by_role("link", name="Contacts", exact=True).first.click()
+    link = page.get_by_role("navigation", name="Portal").get_by_role("link", name="Administration")
+    expect(link).to_have_attribute("aria-current", "true")  # a page of the admin
+    checked(page, axe)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("You have signed out.")
 
 
 @pytest.mark.parametrize("size", SIZES)
