@@ -23,5 +23,10 @@ NOT_PAGES = {
     "support:registration_cancel": "POST only: then the person's page",
     "admin_login": "a redirect to the portal's sign-in page (the admin's pages are journey 06)",
     "healthz": "the health check's JSON",
+    "favicon": "/favicon.ico: a redirect to the icon the pages link to",
+    "set_language": "POST only: the footer's language switcher, then back to the page it was on",
+    "accounts:registration_email_delivery": (
+        "the email's delivery as a fragment, polled into the registration status page"
+    ),
     "api:*": "the provisioning API (/api/v1/): JSON, its OpenAPI document; the page is api-docs",
 }
