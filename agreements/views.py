@@ -36,6 +36,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         text=form.cleaned_data["q"],
         sort=request.GET.get("sort"),
         page=request.GET.get("page"),
+        query=dict(request.GET.lists()),
     )
     return render(request, "agreements/dashboard.html", context)
 

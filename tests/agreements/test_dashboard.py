@@ -268,3 +268,23 @@ def test_a_pending_registration_keeps_the_next_steps_until_its_48_hours_run(clie
     )
     response = client.get("/dashboard/")
     assert response.status_code == 302 and response["Location"] == "/register/"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?q=a%26b&sort=-program", "?page=3&q=x&q=y&extra=%C3%A9", "?sort=customer&page=2"],
+)
+@pytest.mark.parametrize(
+    "changes", [{"sort": "-number", "page": None}, {"page": 1}, {"page": 7}, {"q": None}]
+)
+def test_the_links_query_strings_are_djangos_querystring(rf, query, changes):
+    from django.template import RequestContext, Template
+
+    from agreements.dashboard import query_string
+
+    request = rf.get(f"/dashboard/{query}")
+    tag = " ".join(
+        f"{key}={value!r}" if value is not None else f"{key}=None" for key, value in changes.items()
+    )
+    expected = Template("{% querystring " + tag + " %}").render(RequestContext(request))
+    assert query_string(dict(request.GET.lists()), **changes) == expected.replace("&amp;", "&")
