@@ -133,6 +133,16 @@ def _access_texts(language: str | None, roles: int, grants: int) -> tuple[str, s
     return ", ".join(role_names) or "—", ", ".join(kind_names), may
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _path_segment(text: str) -> str:
+    """``text`` as one segment of a URL path (``quote(text, safe="")``), without the call for
+    the usual agreement number, which needs no quoting: ``quote`` cost a tenth of a millisecond
+    for a page's fifty."""
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
 def _case(column: str, values: dict[str, int]) -> str:
     """SQL mapping ``column``'s choice codes (constants of the code, never input) to numbers."""
     assert all(re.fullmatch(r"[a-z_]+", value) for value in values)  # noqa: S101
@@ -317,7 +327,7 @@ def dashboard_page(
         listed.append(
             {
                 "number": agreement_number,
-                "url": f"{url}{quote(agreement_number, safe='')}/",
+                "url": f"{url}{_path_segment(agreement_number)}/",
                 "program": programs.get(program, program),
                 "customer": customer,
                 "status": statuses.get(status, status),

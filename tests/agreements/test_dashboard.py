@@ -288,3 +288,12 @@ def test_the_links_query_strings_are_djangos_querystring(rf, query, changes):
     )
     expected = Template("{% querystring " + tag + " %}").render(RequestContext(request))
     assert query_string(dict(request.GET.lists()), **changes) == expected.replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("number", ["V1234567", "ab-c_d.e~f", "A/B", "A B", "Ä1", "a%2F", ""])
+def test_a_rows_link_quotes_the_agreement_number_as_one_path_segment(number):
+    from urllib.parse import quote
+
+    from agreements.dashboard import _path_segment
+
+    assert _path_segment(number) == quote(number, safe="")
