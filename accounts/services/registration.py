@@ -123,9 +123,8 @@ def check_cancellable(registration: Registration, *, now: datetime | None = None
 
 
 def needs_registration(*, verified_emails: list[str], pending: object | None) -> bool:
-    """A signed-in user who has proved no invitation address (``verified_emails``, from
-    ``accounts.selectors.verified_emails``) and has none pending (:func:`pending_registration`,
-    or what ``accounts.selectors.address_standing`` says of it)."""
+    """A signed-in user who has proved no invitation address (``verified_emails``) and has none
+    pending (:func:`pending_registration`, or ``accounts.selectors.address_standing``'s)."""
     return not verified_emails and pending is None
 
 
