@@ -15,9 +15,11 @@ language."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -53,7 +55,10 @@ class DashboardPage:
     ``url``, ``program``, ``customer``, ``status``, ``roles``, ``kinds``, ``may``: plain text but
     ``may``, a safe list). ``missing_page`` is the page asked for when it does not exist (the
     first or last page is shown instead); ``reaches_any``: the person reaches some agreement,
-    whatever the filter."""
+    whatever the filter. ``columns`` and ``links`` (``first``, ``previous``, ``next``, ``last``,
+    those that exist) carry the query strings of the sort and page links: this page's query with
+    ``sort`` or ``page`` changed, as Django's ``{% querystring %}`` makes them, built once here
+    rather than by eight tags each copying the request's ``QueryDict``."""
 
     page: Page
     sort: str
@@ -61,6 +66,7 @@ class DashboardPage:
     missing_page: str | None
     reaches_any: bool
     columns: list[dict]
+    links: dict[str, str] = dataclass_field(default_factory=dict)
 
     @property
     def summary(self) -> str:
@@ -125,6 +131,16 @@ def _access_texts(language: str | None, roles: int, grants: int) -> tuple[str, s
     kind_names = [str(PermissionGrant.Kind(kind).label) for kind in kinds]
     may = format_html_join("", "<li>{}</li>", ((str(KIND_ALLOWS[kind]),) for kind in kinds))
     return ", ".join(role_names) or "—", ", ".join(kind_names), may
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _path_segment(text: str) -> str:
+    """``text`` as one segment of a URL path (``quote(text, safe="")``), without the call for
+    the usual agreement number, which needs no quoting: ``quote`` cost a tenth of a millisecond
+    for a page's fifty."""
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
 
 
 def _case(column: str, values: dict[str, int]) -> str:
@@ -199,20 +215,50 @@ def _rows(**kwargs) -> list[tuple]:
         return cursor.fetchall()
 
 
-def sort_columns(sort: str) -> list[dict]:
-    """Each sortable header: its key, text, ``aria_sort`` (for the sorted one) and the sort its
-    link asks for (the other direction when it is the sorted one, else ascending)."""
-    columns = []
+def query_string(query: Mapping[str, list[str]], **changes: str | int | None) -> str:
+    """``query`` (a query string's parameters, each with its values) with ``changes`` made, as
+    ``?...``: a value replaces the parameter's values, None removes it (Django's
+    ``{% querystring %}``, without copying a ``QueryDict``)."""
+    params = dict(query)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = [str(value)]
+    if not params and not query:
+        return ""
+    return "?" + urlencode([(key, value) for key, values in params.items() for value in values])
+
+
+def page_links(page: Page, query: Mapping[str, list[str]]) -> dict[str, str]:
+    """The query strings of the first, previous, next and last pages, those there are."""
+    links = {}
+    if page.has_previous():
+        links["first"] = query_string(query, page=1)
+        links["previous"] = query_string(query, page=page.previous_page_number())
+    if page.has_next():
+        links["next"] = query_string(query, page=page.next_page_number())
+        links["last"] = query_string(query, page=page.paginator.num_pages)
+    return links
+
+
+def sort_columns(sort: str, query: Mapping[str, list[str]] | None = None) -> list[dict]:
+    """Each sortable header: its key, text, ``aria_sort`` (for the sorted one), the sort its
+    link asks for (the other direction when it is the sorted one, else ascending) and that
+    link's query string (``query`` with the sort changed, back to the first page)."""
+    columns: list[dict] = []
     for key, header in COLUMNS:
         aria_sort = None
         if sort.lstrip("-") == key:
             aria_sort = "descending" if sort.startswith("-") else "ascending"
+        link_sort = key if aria_sort == "descending" else f"-{key}" if aria_sort else key
         columns.append(
             {
                 "key": key,
                 "header": header,
                 "aria_sort": aria_sort,
-                "link_sort": key if aria_sort == "descending" else f"-{key}" if aria_sort else key,
+                "link_sort": link_sort,
+                "href": query_string(query or {}, sort=link_sort, page=None),
             }
         )
     return columns
@@ -242,13 +288,19 @@ class _CountedPaginator(Paginator):
 
 
 def dashboard_page(
-    *, emails: list[str], text: str = "", sort: str | None = None, page: str | None = None
+    *,
+    emails: list[str],
+    text: str = "",
+    sort: str | None = None,
+    page: str | None = None,
+    query: Mapping[str, list[str]] | None = None,
 ) -> DashboardPage:
     """One page of ``PER_PAGE`` agreements reached by ``emails`` (verified, canonical), those
     matching ``text`` when given, sorted by ``sort`` (a key of ``SORTS``; anything else sorts
     by agreement number): see :func:`_page_statement`. ``page`` is the page number as asked
     (any string): one that is not a page number shows the first page, one past the end the
-    last; either way ``missing_page`` says what was asked."""
+    last; either way ``missing_page`` says what was asked. ``query`` is the page's query string
+    (each parameter with its values), which the sort and page links keep."""
     sort = sort if sort in SORTS else DEFAULT_SORT
     language = get_language()
     texts = _choice_texts(language)
@@ -256,17 +308,17 @@ def dashboard_page(
     found: list[tuple] = []
     total = 0
     if emails:
-        query = {"emails": emails, "text": text, "sort": sort, "texts": texts}
+        statement = {"emails": emails, "text": text, "sort": sort, "texts": texts}
         if number <= MAX_PAGE:
-            found = _rows(**query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+            found = _rows(**statement, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
         if found:
             total = found[0][-1]
         elif number > 1:  # past the end: count, then the last page
-            first = _rows(**query, limit=1, offset=0)
+            first = _rows(**statement, limit=1, offset=0)
             total = first[0][-1] if first else 0
             number, exists = max(1, -(-total // PER_PAGE)), False
             if total:
-                found = _rows(**query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+                found = _rows(**statement, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     url = reverse("agreements:detail", args=["-"]).removesuffix("-/")  # once, not per row
     programs, statuses = texts["program"], texts["status"]
     listed = []
@@ -275,7 +327,7 @@ def dashboard_page(
         listed.append(
             {
                 "number": agreement_number,
-                "url": f"{url}{quote(agreement_number, safe='')}/",
+                "url": f"{url}{_path_segment(agreement_number)}/",
                 "program": programs.get(program, program),
                 "customer": customer,
                 "status": statuses.get(status, status),
@@ -290,4 +342,13 @@ def dashboard_page(
         and bool(_rows(emails=emails, text="", sort=sort, texts=texts, limit=1, offset=0))
     )
     missing = None if exists else page
-    return DashboardPage(shown, sort, text, missing, reaches_any, sort_columns(sort))
+    query = query or {}
+    return DashboardPage(
+        shown,
+        sort,
+        text,
+        missing,
+        reaches_any,
+        sort_columns(sort, query),
+        page_links(shown, query),
+    )

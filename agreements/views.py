@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import verified_emails
+from accounts.selectors import address_standing, verified_emails
 from accounts.services import registration as registrations
 from agreements import selectors, services
 from agreements.dashboard import dashboard_page
@@ -23,9 +23,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     a user who has not registered an invitation address is sent to do so. A filter that is too
     long answers 400 with the form's message; a page that does not exist shows the nearest one
     and says so."""
-    user = request.user
-    emails = verified_emails(user=user)
-    pending = registrations.pending_registration(user=user)
+    standing = address_standing(user=request.user)
+    emails, pending = standing.verified, standing.pending
     if registrations.needs_registration(verified_emails=emails, pending=pending):
         return redirect("accounts:register")
     form = DashboardFilterForm(request.GET)
@@ -37,6 +36,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         text=form.cleaned_data["q"],
         sort=request.GET.get("sort"),
         page=request.GET.get("page"),
+        query=dict(request.GET.lists()),
     )
     return render(request, "agreements/dashboard.html", context)
 

@@ -33,6 +33,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import get_adapter
@@ -113,7 +114,14 @@ def rates(action: str) -> list[Rate]:
         spec = settings.ACCOUNT_RATE_LIMITS[action]
     except KeyError as exc:
         raise ImproperlyConfigured(f"no rate limit {action!r} in ACCOUNT_RATE_LIMITS") from exc
-    return list(dict.fromkeys(parse_rates(spec)))
+    return list(_parsed(spec))
+
+
+@lru_cache(maxsize=64)
+def _parsed(spec: str) -> tuple[Rate, ...]:
+    """allauth's parse of one rate specification, once per process (keyed by the text itself,
+    so changed settings are parsed afresh)."""
+    return tuple(dict.fromkeys(parse_rates(spec)))
 
 
 def bucket(use: Use, rate: Rate, *, secret: str | None = None) -> str:

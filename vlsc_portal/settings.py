@@ -326,7 +326,10 @@ ENTRA_ALLOWED_TENANTS = env_list("ENTRA_ALLOWED_TENANTS", [])
 API_AUDIENCES = env_list("API_AUDIENCES", ["api://vlsc-portal"])
 CONSUMER_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
+# The first is the one sign-ins record in the session (allauth's, loading the user each request
+# with less work: accounts/backends.py); the other two still load sessions made before it.
 AUTHENTICATION_BACKENDS = [
+    "accounts.backends.AuthenticationBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

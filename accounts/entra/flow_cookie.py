@@ -153,7 +153,8 @@ def open_sealed(value: str | None, *, state: str, now: float | None = None) -> F
     return flow
 
 
-def _path() -> str:
+def callback_path() -> str:
+    """The callback's path (the cookie's ``Path``), reversed once per URLconf."""
     return _callback_path(get_urlconf())
 
 
@@ -168,7 +169,7 @@ def set_on(response: HttpResponse, flow: FlowState) -> None:
         COOKIE_NAME,
         seal(flow),
         max_age=LIFETIME_SECONDS,
-        path=_path(),
+        path=callback_path(),
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
@@ -177,4 +178,4 @@ def set_on(response: HttpResponse, flow: FlowState) -> None:
 
 def clear_on(response: HttpResponse) -> None:
     """Make the browser forget the flow's cookie (every answer of the callback does)."""
-    response.delete_cookie(COOKIE_NAME, path=_path(), samesite="Lax")
+    response.delete_cookie(COOKIE_NAME, path=callback_path(), samesite="Lax")

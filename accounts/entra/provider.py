@@ -34,7 +34,7 @@ class EntraProvider(Provider):
         return f"{url}?{urlencode(kwargs)}" if kwargs else url
 
     def callback_url(self, request: HttpRequest) -> str:
-        return request.build_absolute_uri(reverse("entra:callback"))
+        return request.build_absolute_uri(flow_cookie.callback_path())
 
     def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
         """Start MSAL's flow for ``login_hint`` and send the browser to the authority, with the

@@ -122,9 +122,9 @@ def check_cancellable(registration: Registration, *, now: datetime | None = None
         raise RegistrationClosed(registration)
 
 
-def needs_registration(*, verified_emails: list[str], pending: Registration | None) -> bool:
-    """A signed-in user who has proved no invitation address (``verified_emails``, from
-    ``accounts.selectors.verified_emails``) and has none pending (:func:`pending_registration`)."""
+def needs_registration(*, verified_emails: list[str], pending: object | None) -> bool:
+    """A signed-in user who has proved no invitation address (``verified_emails``) and has none
+    pending (:func:`pending_registration`, or ``accounts.selectors.address_standing``'s)."""
     return not verified_emails and pending is None
 
 

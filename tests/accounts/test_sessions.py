@@ -61,3 +61,34 @@ def test_a_signed_in_session_without_a_sign_in_time_is_ended(bob_client):
     del session[SIGNED_IN_AT]
     session.save()
     assert bob_client.get("/register/")["Location"].startswith("/sign-in/")
+
+
+def test_a_sign_in_records_the_portals_backend_which_loads_the_user_each_request(client, entra):
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    response, _ = sign_in(client, "alice@contoso.com")
+    assert response.status_code == 302
+    assert client.session[BACKEND_SESSION_KEY] == "accounts.backends.AuthenticationBackend"
+    assert client.get("/register/").status_code == 200
+
+
+def test_a_deactivated_person_is_signed_out_at_their_next_request(bob_client, bob):
+    assert bob_client.get("/register/").status_code == 200
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    assert bob_client.get("/register/")["Location"].startswith("/sign-in/")
+
+
+def test_a_deleted_person_is_signed_out_at_their_next_request(bob_client, bob):
+    assert bob_client.get("/register/").status_code == 200
+    bob.delete()
+    assert bob_client.get("/register/")["Location"].startswith("/sign-in/")
+
+
+def test_a_session_from_before_the_portals_backend_still_loads_its_user(bob_client):
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    session = bob_client.session
+    session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
+    session.save()
+    assert bob_client.get("/register/").status_code == 200
