@@ -4,7 +4,6 @@ requests), "Assign to me" only while the request is not the viewer's, one reason
 from __future__ import annotations
 
 import datetime as dt
-
 import re
 from datetime import timedelta
 
