@@ -63,7 +63,7 @@ def test_bob_signs_in_registers_and_sees_his_dashboard_in_japanese(
         page.get_by_role("link", name=ja("Sign in with your Work Account")).click()
         check_page(page, axe, "Sign in with your Work Account")
         page.get_by_label(ja("Business email address")).fill("bob@fabrikam.com")
-        page.get_by_role("button", name=ja("Submit")).click()
+        page.get_by_role("button", name=ja("Continue")).click()
 
         # The Entra ID stand-in plays Microsoft's page: English by design.
         page.get_by_label("Password").fill("Passw0rd!")
