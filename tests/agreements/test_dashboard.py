@@ -213,7 +213,9 @@ def test_a_row_shows_roles_kinds_and_what_they_allow(alice, contoso):
 @pytest.mark.parametrize("query", ["", "?q=customer&sort=-program&page=2"])
 def test_the_queries_do_not_grow_with_the_agreements(client, query):
     """The user, their verified addresses and pending registration (one statement), the page
-    with its count, roles and kinds (one statement); the session comes from the cache."""
+    with its count, roles and kinds (one statement), and Django's two statements for the
+    person's permissions (the navigation shows Support console by permission); the session
+    comes from the cache."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -239,7 +241,7 @@ def test_the_queries_do_not_grow_with_the_agreements(client, query):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/dashboard/{query}").status_code == 200
         counts.append(len(queries.captured_queries))
-    assert counts[0] == counts[1] <= 3, counts
+    assert counts[0] == counts[1] <= 5, counts
 
 
 def test_a_pending_registration_keeps_the_next_steps_until_its_48_hours_run(client):
