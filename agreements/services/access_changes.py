@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User, display_name
@@ -175,11 +175,14 @@ def _email_batch(*, agreement_id: int, email: str, quiet_since: datetime) -> Out
         if not net:
             return None
         agreement = Agreement.objects.get(pk=agreement_id)
-        subject, body = render_email(
-            "agreements/email/access_changed",
-            _email_context(agreement=agreement, email=email, changes=net),
-            language=selectors.address_language(email=email),
-        )
+        language = selectors.address_language(email=email)
+        # The context's role and permission names are words too: built in the email's language.
+        with translation.override(language or translation.get_language()):
+            subject, body = render_email(
+                "agreements/email/access_changed",
+                _email_context(agreement=agreement, email=email, changes=net),
+                language=language,
+            )
         outbound = queue_email(
             to=email,
             subject=subject,

@@ -309,3 +309,26 @@ def test_two_runs_at_once_send_one_email(contoso, known, settings, monkeypatch):
     assert sorted(results) == [0, 1]
     assert emails().count() == 1
     assert AuditEvent.objects.filter(action="access_email_queued").count() == 1
+
+
+def test_the_email_is_written_in_the_recipients_language_names_of_roles_included(
+    contoso, named_admin, known
+):
+    """Pat chose Japanese: the subject, the text and the names of what changed are Japanese
+    (the names are built in the email's language, not the worker's)."""
+    from django.core.management import call_command
+    from django.utils import translation
+
+    call_command("compilemessages", ignore_patterns=[".venv", "node_modules", "var"], verbosity=0)
+    translation.trans_real._translations = {}
+    make_user(PERSON, language="ja")
+    services.permission_grant(
+        agreement=contoso, email=PERSON, kind=Kind.DOWNLOADS, actor=named_admin
+    )
+    assert services.send_due_access_change_emails(now=later()) == 1
+    email = emails().get()
+    with translation.override("ja"):
+        downloads = str(Kind.DOWNLOADS.label)
+    assert downloads != "Downloads"
+    assert downloads in email.body
+    assert "Downloads" not in email.body
