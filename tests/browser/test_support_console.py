@@ -127,7 +127,7 @@ def test_support_staff_work_from_the_console(live_server, entra, page, axe, widt
     expect(page.get_by_label("Why resend it (kept in the audit record)")).to_be_visible()
     expect(page.get_by_label("Why cancel it (kept in the audit record)")).to_be_visible()
     timeline = page.get_by_role("table", name="What happened, newest first")
-    expect(timeline.locator("time").first).to_have_attribute("datetime", re.compile(r"\+00:00$"))
+    expect(timeline.locator("time").first).to_have_attribute("datetime", re.compile(r"Z$"))
     summary = page.get_by_role("region", name="Summary").bounding_box()
     table = page.get_by_role("region", name="Timeline table").bounding_box()
     if width >= 1024:  # side by side
