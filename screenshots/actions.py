@@ -33,7 +33,7 @@ def sign_in_form(page: Page, run: Run) -> None:
 
 
 def sign_in_form_empty(page: Page, run: Run) -> None:
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
 
 
@@ -251,7 +251,7 @@ def admin_first_visit(page: Page, run: Run) -> None:
 
 
 def admin_registers(page: Page, run: Run) -> None:
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     enter_password(page)
     expect(page.get_by_label(INVITATION_LABEL)).to_have_value("admin@contoso.com")
 

@@ -54,9 +54,9 @@ def sign_in_page(page: Page, run: Run, email: str) -> None:
 
 
 def to_standin(page: Page, run: Run, email: str) -> None:
-    """Submit the portal's sign-in page: the stand-in asks for the password."""
+    """Continue from the portal's sign-in page: the stand-in asks for the password."""
     sign_in_page(page, run, email)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_label("Password")).to_be_visible()
 
 
@@ -86,7 +86,7 @@ def refused(page: Page, run: Run, email: str, code: str) -> None:
     """A sign-in the identity provider or the portal refuses: the error page with its code."""
     fresh(page)
     sign_in_page(page, run, email)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state("load")
     if page.get_by_label("Password").is_visible():  # an account exists: it asks first
         enter_password(page)

@@ -31,9 +31,25 @@ def checked(page: Page, axe) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
+# The contrast of each navigation link's text with the navigation's background, as WCAG counts
+# it (axe-core leaves some of these undecided, and once passed links drawn white on white).
+NAV_CONTRAST = """nav => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const back = getComputedStyle(nav).backgroundColor;
+  return [...nav.querySelectorAll("a")].map(a => {
+    const [l1, l2] = [lum(getComputedStyle(a).color), lum(back)].sort((x, y) => y - x);
+    return (l1 + 0.05) / (l2 + 0.05);
+  });
+}"""
+
+
 def portal_nav(page: Page, items: list[str], current: str | None) -> None:
     nav = page.get_by_role("navigation", name="Portal")
     expect(nav.get_by_role("link")).to_have_text(items)
+    ratios = nav.evaluate(NAV_CONTRAST)
+    assert min(ratios) >= 4.5, dict(zip(items, ratios, strict=True))
     for name in items:
         link = nav.get_by_role("link", name=name, exact=True)
         if name == current:
