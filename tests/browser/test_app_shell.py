@@ -35,7 +35,8 @@ def checked(page: Page, axe) -> None:
 # it (axe-core leaves some of these undecided, and once passed links drawn white on white).
 NAV_CONTRAST = """nav => {
   const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const lum = c => rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  const lum = c => rgb(c)
+    .map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
     .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
   const back = getComputedStyle(nav).backgroundColor;
   return [...nav.querySelectorAll("a")].map(a => {
