@@ -80,7 +80,9 @@ class PersonalPreferencesMiddleware:
             if user.language:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = user.language
-            zone = user.time_zone
+            # Stored through the form's validator, but a value written around it (an update, a
+            # zone a tzdata upgrade dropped) must not break every page the person opens.
+            zone = user.time_zone if timezones.is_valid(user.time_zone) else ""
         if not zone:
             zone = browser_time_zone(request)
             if zone and user is not None:

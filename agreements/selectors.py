@@ -258,6 +258,7 @@ def address_language(*, email: str) -> str | None:
             pk__in=EmailAddress.objects.filter(email=email, verified=True).values("user_id")
         )
         .exclude(language="")
+        .order_by("-last_login", "pk")  # several people verified it: the latest to sign in
         .values_list("language", flat=True)
         .first()
     )

@@ -1,6 +1,6 @@
 """People are told when their access to an agreement changes.
 
-The contact and permission services call :func:`record_grant` and :func:`record_removal` inside
+The contact and permission services call :func:`record_change` and :func:`record_replacement` inside
 the transaction that makes the change, so every caller (the admin, the provisioning API, access
 requests) records it, and a change rolled back records nothing. A periodic task
 (``agreements.send_access_change_emails``, every minute) then runs
@@ -219,10 +219,16 @@ def send_due_access_change_emails(*, now: datetime | None = None) -> int:
     )
     queued = 0
     for group in list(due):
-        if _email_batch(
-            agreement_id=group["agreement_id"], email=group["email"], quiet_since=quiet_since
-        ):
-            queued += 1
+        try:
+            if _email_batch(
+                agreement_id=group["agreement_id"], email=group["email"], quiet_since=quiet_since
+            ):
+                queued += 1
+        except Exception:  # one batch that cannot be built must not hold back the others
+            # Its transaction rolled back: its rows stay pending and are tried again next run.
+            logger.exception(
+                "access change email for agreement %s could not be queued", group["agreement_id"]
+            )
     return queued
 
 

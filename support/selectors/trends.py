@@ -161,7 +161,7 @@ _OUTCOME = Case(
 # The tenant id, or "@domain" of the sign-in address when the provider named no tenant.
 _ORGANISATION = Case(
     When(~Q(tenant_id=""), then=F("tenant_id")),
-    When(address="", then=Value("")),
+    When(~Q(address__contains="@"), then=Value("")),  # none, or not an address: no domain
     default=Substr("address", StrIndex("address", Value("@"))),
     output_field=CharField(),
 )

@@ -293,6 +293,15 @@ def test_an_invalid_tz_cookie_is_ignored(client, cookie):
     assert user.time_zone == ""
 
 
+def test_a_stored_zone_that_is_no_longer_valid_is_passed_over_not_a_server_error(client):
+    """Written around the form's validator (an update, a zone a tzdata upgrade dropped)."""
+    user = make_user("bob@fabrikam.com")
+    User.objects.filter(pk=user.pk).update(time_zone="Mars/Olympus_Mons")
+    client.force_login(user)
+    client.cookies["tz"] = "Asia/Tokyo"
+    assert shown_zone(client) == "JST"  # the browser's zone instead, and the page renders
+
+
 def test_an_anonymous_visitors_time_zone_comes_from_the_cookie(client):
     client.cookies["tz"] = "America/New_York"
     page = client.get("/sign-in/").content.decode()

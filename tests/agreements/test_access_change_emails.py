@@ -332,3 +332,22 @@ def test_the_email_is_written_in_the_recipients_language_names_of_roles_included
     assert downloads != "Downloads"
     assert downloads in email.body
     assert "Downloads" not in email.body
+
+
+def test_a_batch_that_cannot_be_built_does_not_hold_back_the_others(contoso, named_admin, known):
+    other = make_agreement("E7654321")
+    PermissionGrant.objects.create(agreement=other, email="sam@contoso.com", kind=Kind.PRODUCT_KEYS)
+    services.permission_grant(
+        agreement=contoso, email=PERSON, kind=Kind.DOWNLOADS, actor=named_admin
+    )
+    services.permission_grant(
+        agreement=other, email="sam@contoso.com", kind=Kind.DOWNLOADS, actor=named_admin
+    )
+    # A change whose stored value no longer names a role or permission (an old release's).
+    AccessChange.objects.filter(agreement=contoso).update(value="retired-kind")
+    assert services.send_due_access_change_emails(now=later()) == 1
+    assert emails("sam@contoso.com").count() == 1
+    assert not emails().exists()
+    assert set(AccessChange.objects.filter(agreement=contoso).values_list("state", flat=True)) == {
+        "pending"  # rolled back: tried again next run
+    }

@@ -166,6 +166,12 @@ def test_without_anybody_beyond_the_top_there_is_no_others_row_and_domains_stand
     ]
 
 
+def test_a_failure_whose_address_has_no_domain_counts_as_unknown_not_as_a_tenant():
+    event(at(date(2026, 11, 3)), code="E03", address="jdoe")
+    result = trends.trends(now=NOW)
+    assert [(o.key, o.total_failures) for o in result.organisations] == [("", 1)]
+
+
 def test_a_spike_of_e03_for_one_organisation_is_flagged_on_its_day_only():
     spike_day = date(2026, 11, 28)
     for day in (FIRST_DAY + timedelta(days=n) for n in range(30)):
