@@ -28,6 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from accounts.models import User
+from accounts.services import preferences
 from vlsc_portal import timezones
 
 TIME_ZONE_COOKIE = "tz"
@@ -55,7 +56,7 @@ def remember_language_at_sign_in(sender, request: HttpRequest | None, user, **kw
     if request is None or user.language:
         return
     language = translation.get_language()
-    if language in dict(settings.LANGUAGES):
+    if preferences.is_language(language):
         User.objects.filter(pk=user.pk, language="").update(language=language)
         user.language = language
 

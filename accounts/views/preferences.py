@@ -14,7 +14,6 @@ from django.views.i18n import set_language as django_set_language
 
 from accounts.forms import PreferencesForm
 from accounts.http import AuthenticatedHttpRequest
-from accounts.middleware import set_language_cookie
 from accounts.services import preferences
 
 
@@ -64,7 +63,6 @@ def preferences_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         translation.activate(user.language)  # the message below is in the new language
         messages.success(request, _("Your preferences are saved."))
-        response = redirect("accounts:preferences")
-        set_language_cookie(response, user.language)
-        return response
+        # The language cookie follows the stored choice in PersonalPreferencesMiddleware.
+        return redirect("accounts:preferences")
     return render(request, "accounts/preferences.html", {"form": form, "now": timezone.now()})
