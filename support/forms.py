@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +10,9 @@ from agreements.forms import agreement_number_validator
 from support.models import SupportRequest
 from vlsc_portal.addresses import CanonicalEmailFormField
 from vlsc_portal.forms import AccessibleForm
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 error_code_validator = RegexValidator(
     r"^E\d{2}$", _("Enter the error code as shown on the error page, such as E03.")
@@ -70,27 +75,28 @@ class LookupForm(AccessibleForm):
     )
 
 
+def _reason_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
+    return forms.CharField(label=label, max_length=500, help_text=help_text)
+
+
 class ReasonForm(AccessibleForm):
-    reason = forms.CharField(
-        label=_("Why (kept in the audit record)"),
-        max_length=500,
-        help_text=_("For example: the person asked on the phone, request SR-…"),
-    )
+    """A support action on a registration, with the reason kept in the audit record; each
+    action asks it in its own words (one labelled field per action on the person's page)."""
+
+    reason: forms.CharField
 
 
 class ResendReasonForm(ReasonForm):
-    reason = forms.CharField(
-        label=_("Why resend it (kept in the audit record)"),
-        max_length=500,
-        help_text=_("For example: the person asked on the phone, request SR-…"),
+    reason = _reason_field(
+        _("Why resend it (kept in the audit record)"),
+        _("For example: the person asked on the phone, request SR-…"),
     )
 
 
 class CancelReasonForm(ReasonForm):
-    reason = forms.CharField(
-        label=_("Why cancel it (kept in the audit record)"),
-        max_length=500,
-        help_text=_("For example: the person registered the wrong address, request SR-…"),
+    reason = _reason_field(
+        _("Why cancel it (kept in the audit record)"),
+        _("For example: the person registered the wrong address, request SR-…"),
     )
 
 
