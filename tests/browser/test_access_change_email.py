@@ -12,7 +12,7 @@ from accounts.demo import seed_demo_users
 from agreements.demo import seed_demo_agreements
 from agreements.models import Agreement, AuditEvent, PermissionGrant
 from agreements.tasks import send_access_change_emails
-from tests.browser.test_agreements import sign_in
+from tests.browser.test_agreements import add_permission_in_admin, sign_in
 from tests.waiting import reload_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,16 +28,15 @@ def test_alice_is_told_of_the_permission_admin_gave_her(
     contoso = Agreement.objects.get(number="V1234567")
 
     sign_in(page, live_server, axe, "admin@contoso.com")
-    page.goto(live_server.url + "/admin/agreements/permissiongrant/add/")
-    axe(page)
-    page.get_by_label("Agreement").select_option(label=str(contoso))
-    page.get_by_label("Email address").fill("alice@contoso.com")
-    page.get_by_label("Permission").select_option(label="Software Assurance Manager")
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
-    assert PermissionGrant.objects.filter(
-        agreement=contoso, email="alice@contoso.com", kind="software_assurance_manager"
-    ).exists()
+    add_permission_in_admin(
+        page,
+        live_server,
+        axe,
+        contoso,
+        "alice@contoso.com",
+        "Software Assurance Manager",
+        "software_assurance_manager",
+    )
 
     assert send_access_change_emails() == 1  # beat's task, run now: the delay is 0 here
     assert send_access_change_emails() == 0  # and again: nothing more

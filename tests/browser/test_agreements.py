@@ -39,6 +39,21 @@ def sign_in(page: Page, live_server, axe, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
 
 
+def add_permission_in_admin(
+    page: Page, live_server, axe, agreement: Agreement, email: str, permission: str, kind: str
+) -> None:
+    """Give ``email`` a permission on ``agreement`` through the admin's add form, as an
+    administrator signed in on ``page`` would, and check it was saved."""
+    page.goto(live_server.url + "/admin/agreements/permissiongrant/add/")
+    axe(page)
+    page.get_by_label("Agreement").select_option(label=str(agreement))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Permission").select_option(label=permission)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert PermissionGrant.objects.filter(agreement=agreement, email=email, kind=kind).exists()
+
+
 def test_alice_sees_her_agreements_and_what_she_may_do(live_server, entra, page, axe):
     seed_demo_users()
     seed_demo_agreements()
@@ -153,16 +168,9 @@ def test_admin_grants_product_keys_and_cannot_reach_fabrikam(
     expect(page.get_by_role("link", name="Permissions", exact=True)).to_be_visible()
     axe(page)
 
-    page.goto(live_server.url + "/admin/agreements/permissiongrant/add/")
-    axe(page)
-    page.get_by_label("Agreement").select_option(label=str(contoso))
-    page.get_by_label("Email address").fill("keys.new@contoso.com")
-    page.get_by_label("Permission").select_option(label="Product Keys")
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
-    assert PermissionGrant.objects.filter(
-        agreement=contoso, email="keys.new@contoso.com", kind="product_keys"
-    ).exists()
+    add_permission_in_admin(
+        page, live_server, axe, contoso, "keys.new@contoso.com", "Product Keys", "product_keys"
+    )
 
     page.goto(entra.http_url + "/mailbox/")
     subject = "You have been given access to agreement V1234567 in the VLSC"
