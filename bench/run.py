@@ -152,6 +152,9 @@ def _web(results: dict, opts: Options, base: str, standin) -> None:
         measure("landing", Target(url=f"{base}/"))
     if opts.wants("sign_in_start"):
         measure("sign_in_start", web.sign_in_start_target(base))
+        # What any form post costs here (no target): the footer's language switcher, which
+        # checks the CSRF token and answers a redirect with a cookie, as the sign-in start does.
+        measure("form_post_floor", web.language_switch_target(base))
     if opts.wants("dashboard"):
         user = seed.seed_dashboard_user(
             agreements=opts.dashboard_agreements, permissions=opts.dashboard_permissions
@@ -161,6 +164,12 @@ def _web(results: dict, opts: Options, base: str, standin) -> None:
         results["web"]["dashboard"]["agreements"] = opts.dashboard_agreements
         results["web"]["dashboard"]["permissions"] = opts.dashboard_permissions
         results["web"]["dashboard"]["queries"] = web.page_queries(user, web.DASHBOARD_PATH)
+        # What any signed-in page costs here (no target): the same person's smallest page, the
+        # app shell around one paragraph.
+        measure(
+            "signed_in_floor",
+            Target(url=f"{base}{web.SIGNED_IN_FLOOR_PATH}", headers={"Cookie": cookie}),
+        )
     if opts.wants("callback"):
         results["web"]["callback"] = web.callback(
             base,

@@ -22,6 +22,7 @@ from entra_standin.testing import sign_in
 SIGN_IN_EMAIL = "alice@contoso.com"
 # The dashboard as a person first sees it: the first page (50 agreements by number, no filter).
 DASHBOARD_PATH = "/dashboard/"
+SIGNED_IN_FLOOR_PATH = "/agreements/request-access/sent/"
 PASSWORD = "Passw0rd!"
 
 
@@ -84,6 +85,21 @@ def sign_in_start_target(base: str) -> Target:
             "Cookie": f"{settings.CSRF_COOKIE_NAME}={cookie}",
         },
         body=urlencode({"csrfmiddlewaretoken": token, "email": SIGN_IN_EMAIL}),
+        expect=302,
+    )
+
+
+def language_switch_target(base: str) -> Target:
+    """The footer's language switcher, posted as the sign-in start is (one CSRF pair)."""
+    cookie, token = csrf_pair(base)
+    return Target(
+        url=f"{base}/i18n/setlang/",
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"{settings.CSRF_COOKIE_NAME}={cookie}",
+        },
+        body=urlencode({"csrfmiddlewaretoken": token, "language": "en", "next": "/sign-in/"}),
         expect=302,
     )
 
