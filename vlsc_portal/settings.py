@@ -221,8 +221,9 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
 
-# Template fragments that depend only on the code and the language (the landing page's text,
-# the footer): each process keeps them in memory. Off while developing, so edits show at once.
+# Template fragments that depend only on the code, the language and what the cache tag names (the
+# landing page's text, the app shell's asset links, brand, navigation by page and role, footer and
+# language choices): each process keeps them in memory. Off while developing, so edits show at once.
 CACHES["static_fragments"] = {
     "BACKEND": (
         "django.core.cache.backends.dummy.DummyCache"

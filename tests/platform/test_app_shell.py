@@ -151,3 +151,79 @@ def test_the_step_indicator_marks_the_current_step_in_words_not_only_colour(temp
         ("", "To do"),
     ]
     assert html.count('aria-current="step"') == 1
+
+
+FRAGMENTS = {
+    "dummy": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    "kept": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shell-test"},
+}
+
+
+def shell(html: str) -> str:
+    """The page's head, header and footer, without the CSRF tokens (masked afresh each time)."""
+    parts = [
+        re.search(r"<head>.*?</head>", html, re.S)[0],
+        re.search(r'<header class="app-header">.*?</header>', html, re.S)[0],
+        re.search(r'<footer class="app-footer">.*?</footer>', html, re.S)[0],
+    ]
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", "".join(parts))
+
+
+def test_the_app_shell_kept_in_each_process_is_the_one_rendered_afresh(settings, person):
+    """Production keeps the shell's fixed parts (the asset links, the brand, the navigation by
+    language, page, role and permission, the language switcher's choices) with the static
+    fragments; each visitor, page and language must still get exactly what a fresh render
+    gives, whoever was served before them."""
+    from allauth.account.models import EmailAddress
+    from django.core.cache import caches
+    from django.test import Client
+
+    staff = User.objects.create(username="sam", email="sam@contoso.com")
+    staff.groups.add(Group.objects.get(name=SUPPORT_GROUP))
+    EmailAddress.objects.create(user=person, email=person.email, verified=True, primary=True)
+    agreement = Agreement.objects.create(
+        number="E5550102", program="ea", customer="Fabrikam", start_date="2025-01-01"
+    )
+    PermissionGrant.objects.create(
+        agreement=agreement, email=person.email, kind=PermissionGrant.Kind.ADMINISTRATOR
+    )
+    sync_staff_access(user=person)
+    plain = User.objects.create(username="ann", email="ann@contoso.com")
+    users = {"person": plain, "support": staff, "administrator": person}
+    clients = {"anonymous": Client()}
+    for name, user in users.items():
+        clients[name] = Client()
+        clients[name].force_login(user)
+    cases = [
+        (who, path, language)
+        for language in ("en", "fr")
+        for who, path in (
+            ("anonymous", "/support/contact/"),
+            ("anonymous", "/sign-in/"),
+            ("person", "/register/"),
+            ("person", "/support/contact/"),
+            ("support", "/support/"),
+            ("support", "/support/queue/"),
+            ("support", "/support/contact/"),  # as the person's, but for the permission
+            ("administrator", "/dashboard/"),
+            ("administrator", "/register/"),
+        )
+    ]
+
+    def page(who: str, path: str, language: str) -> str:
+        if who in users:  # a signed-in person's language is the one stored for them
+            User.objects.filter(pk=users[who].pk).update(language=language)
+        response = clients[who].get(path, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200, (who, path)
+        return shell(response.content.decode())
+
+    settings.CACHES = {**settings.CACHES, "static_fragments": FRAGMENTS["dummy"]}
+    fresh = {case: page(*case) for case in cases}
+    assert len(set(fresh.values())) == len(cases)  # every case differs from every other
+    settings.CACHES = {**settings.CACHES, "static_fragments": FRAGMENTS["kept"]}
+    caches["static_fragments"].clear()
+    try:
+        for case in [*cases, *reversed(cases)]:
+            assert page(*case) == fresh[case], case
+    finally:
+        caches["static_fragments"].clear()
