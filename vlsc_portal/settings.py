@@ -8,7 +8,10 @@ switches to PostgreSQL, ``REDIS_URL`` to Redis for the broker, results and the c
 mode fails closed: it refuses to start with a missing, placeholder or short secret, without an
 https ``PORTAL_URL`` or without ``DJANGO_ALLOWED_HOSTS`` (``vlsc_portal/deployment.py``), and it
 passes ``manage.py check --deploy --fail-level WARNING``, which the web container runs before
-serving. The README's settings table lists every variable read here.
+serving. The README's settings table lists every variable read here and in the modules this
+one includes: ``settings_accounts`` (sign-in, accounts, rate limits), ``settings_headers``
+(Content-Security-Policy, Permissions-Policy) and ``settings_logging``; ``vlsc_portal/env.py``
+reads the environment for all of them.
 """
 
 from __future__ import annotations
@@ -18,34 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from vlsc_portal import deployment
+from vlsc_portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 DJANGO_ENV = deployment.environment(os.environ.get("DJANGO_ENV"))
@@ -327,102 +307,8 @@ ENTRA_ALLOWED_TENANTS = env_list("ENTRA_ALLOWED_TENANTS", [])
 API_AUDIENCES = env_list("API_AUDIENCES", ["api://vlsc-portal"])
 CONSUMER_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
-# The first is the one sign-ins record in the session (allauth's, loading the user each request
-# with less work: accounts/backends.py); the other two still load sessions made before it.
-AUTHENTICATION_BACKENDS = [
-    "accounts.backends.AuthenticationBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
-LOGIN_URL = "accounts:sign_in"
-LOGIN_REDIRECT_URL = "agreements:dashboard"
-# Home pages by permission, first match wins: after a sign-in without a ``next``, and on the
-# landing page, a person holding the permission goes to the page instead of the dashboard
-# (accounts.next_page.home_page). Support staff start at the support console.
-HOME_PAGES = [("support.use_support_console", "support:lookup")]
-# What confirming an invitation address would unlock, shown on the confirmation page: accounts
-# sits below agreements and names it only here (docs/architecture.md).
-REGISTRATION_UNLOCKS = "agreements.selectors.access_for_addresses"
-# Whether registering would make a signed-in person an administrator (``/admin/`` then leads them
-# through registration instead of refusing them); named here for the same reason.
-ADMIN_PROSPECT = "agreements.selectors.may_become_administrator"
-# No local (password) sign-in exists: accounts come from work-account sign-in only, and allauth
-# generates the internal username.
-ACCOUNT_LOGIN_METHODS = {"username"}
-ACCOUNT_SIGNUP_FIELDS = ["username*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
-ACCOUNT_EMAIL_CONFIRMATION_HMAC = True
-ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 2
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-# allauth's name for a person (its "Signed in as ..." message): their name, not the username.
-ACCOUNT_USER_DISPLAY = "accounts.models.display_name"
-ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    # The portal's own limits, in allauth's syntax, counted by vlsc_portal.ratelimits (atomic
-    # counters in Redis, or in the database without Redis). Per object: a registration's or a
-    # conversion's resends (the key).
-    "sign_in_start": "30/m/ip",
-    # A sign-in flow (its state) completes once: a second callback for it is a replay. The
-    # window outlasts the flow's cookie (10 minutes, accounts/entra/flow_cookie.py).
-    "sign_in_flow": "1/10m/key",
-    "registration_resend": "1/m/key,5/d/key",
-    "signup_code_resend": "1/m/key,5/h/key",
-    # Contact support: per IP, and per sender address (the key).
-    "support_request": "10/h/ip,3/h/key",
-    "access_request": "5/h/user",
-    # Budgets across flows. Every email sent at a person's request (verification and its resend,
-    # signup code and its resend, a restarted conversion's code, support's acknowledgement)
-    # counts per address it goes to, whoever asked, and per user it is sent for, whatever address.
-    "email_to_address": "5/h/key,10/d/key",
-    "email_by_user": "10/h/user,20/d/user",
-    # Signup-code tries per user a day, across conversions (starting again does not reset it).
-    "signup_code_guess": "20/d/user",
-    # The provisioning API, per caller (a person, or an organisation's application).
-    "api": env_str("API_RATE_LIMIT", "600/m/key"),
-}
-REGISTRATION_RESEND_LIMIT_TEXT = _("once a minute and at most five times a day")
-REGISTRATION_WINDOW_HOURS = 48
-CONVERSION_WINDOW_HOURS = 24
-SIGNUP_CODE_MINUTES = 15
-SIGNUP_CODE_ATTEMPTS = 5
-SIGNUP_CODE_RESEND_LIMIT_TEXT = _("once a minute and at most five times an hour")
-# Domains of personal email: a conversion needs a work address.
-CONSUMER_EMAIL_DOMAINS = env_list(
-    "CONSUMER_EMAIL_DOMAINS",
-    [
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "msn.com",
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "gmx.com",
-    ],
-)
-SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_AUTO_SIGNUP = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
-SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
-SOCIALACCOUNT_LOGIN_ON_GET = False
-SOCIALACCOUNT_STORE_TOKENS = False
-SOCIALACCOUNT_ONLY = True
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# Sign-in, accounts and their limits (vlsc_portal/settings_accounts.py).
+from vlsc_portal.settings_accounts import *  # noqa: E402, F403
 
 # Four languages (README "Languages and time zones"). Each is named in its own language, so
 # that someone who cannot read the page they are on still finds theirs in the switcher: these
@@ -468,46 +354,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Content-Security-Policy (django-csp) with no inline script or style: the portal's templates and
-# Django's admin load static files only. form-action also gets the identity provider's origins,
-# read from ENTRA_AUTHORITY_HOST and STANDIN_HTTP_URL at each response (vlsc_portal/headers.py):
-# the sign-in and sign-out forms are redirected there, and Chrome applies form-action to that.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-        "object-src": ["'none'"],
-    }
-}
-# Permissions-Policy (django-permissions-policy): the portal uses none of these browser features.
-PERMISSIONS_POLICY: dict[str, list[str]] = {
-    feature: []
-    for feature in [
-        "accelerometer",
-        "autoplay",
-        "browsing-topics",
-        "camera",
-        "display-capture",
-        "geolocation",
-        "gyroscope",
-        "hid",
-        "idle-detection",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "publickey-credentials-get",
-        "screen-wake-lock",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    ]
-}
+# Content-Security-Policy and Permissions-Policy (vlsc_portal/settings_headers.py).
+from vlsc_portal.settings_headers import *  # noqa: E402, F403
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
@@ -542,20 +391,7 @@ if PRODUCTION:
     # /healthz is probed over plain http inside the deployment network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"reference_id": {"()": "vlsc_portal.middleware.ReferenceIdLogFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [ref=%(reference_id)s] %(message)s"}
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["reference_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Logging: one line per record with the request's reference id (vlsc_portal/settings_logging.py).
+from vlsc_portal.settings_logging import *  # noqa: E402, F403
+
 CSRF_FAILURE_VIEW = "vlsc_portal.errors.csrf_failure"

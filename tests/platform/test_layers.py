@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("vlsc_portal", "notifications", "accounts", "agreements", "support", "api")
 LEVEL = {app: level for level, app in enumerate(LAYERS)}
 
-# What composes the apps: it may import any of them. (settings.py and celery.py name the apps
-# only as strings, which is composition too, but they import none.)
+# What composes the apps: it may import any of them. (The settings modules and celery.py name
+# the apps only as strings, which is composition too, but they import none.)
 COMPOSITION_ROOT = {
     "vlsc_portal/urls.py",
     "vlsc_portal/management/commands/seed_demo.py",
