@@ -75,33 +75,28 @@ def csrf_pair(base: str) -> tuple[str, str]:
     return session.cookies[settings.CSRF_COOKIE_NAME], token.group(1)
 
 
-def sign_in_start_target(base: str) -> Target:
+def form_post_target(base: str, path: str, fields: dict[str, str]) -> Target:
+    """A form posted to ``path`` with one CSRF pair (reused by every request), answered 302."""
     cookie, token = csrf_pair(base)
     return Target(
-        url=f"{base}/sign-in/",
+        url=f"{base}{path}",
         method="POST",
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"{settings.CSRF_COOKIE_NAME}={cookie}",
         },
-        body=urlencode({"csrfmiddlewaretoken": token, "email": SIGN_IN_EMAIL}),
+        body=urlencode({"csrfmiddlewaretoken": token, **fields}),
         expect=302,
     )
+
+
+def sign_in_start_target(base: str) -> Target:
+    return form_post_target(base, "/sign-in/", {"email": SIGN_IN_EMAIL})
 
 
 def language_switch_target(base: str) -> Target:
-    """The footer's language switcher, posted as the sign-in start is (one CSRF pair)."""
-    cookie, token = csrf_pair(base)
-    return Target(
-        url=f"{base}/i18n/setlang/",
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"{settings.CSRF_COOKIE_NAME}={cookie}",
-        },
-        body=urlencode({"csrfmiddlewaretoken": token, "language": "en", "next": "/sign-in/"}),
-        expect=302,
-    )
+    """The footer's language switcher, posted as the sign-in start is."""
+    return form_post_target(base, "/i18n/setlang/", {"language": "en", "next": "/sign-in/"})
 
 
 def session_cookie_for(user) -> str:
