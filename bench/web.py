@@ -65,14 +65,20 @@ def measure(
     return load.run(target, duration=duration, concurrency=concurrency, tool=tool)
 
 
-def csrf_pair(base: str) -> tuple[str, str]:
-    """A CSRF cookie and a form token from the sign-in page (both stay valid for reuse)."""
-    session = http_session()
+def sign_in_form_token(session: requests.Session, base: str) -> str:
+    """The sign-in page's form token, read with ``session`` (which keeps its CSRF cookie)."""
     page = session.get(f"{base}/sign-in/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     if not token:
         raise RuntimeError("no CSRF token on the sign-in page")
-    return session.cookies[settings.CSRF_COOKIE_NAME], token.group(1)
+    return token.group(1)
+
+
+def csrf_pair(base: str) -> tuple[str, str]:
+    """A CSRF cookie and a form token from the sign-in page (both stay valid for reuse)."""
+    session = http_session()
+    token = sign_in_form_token(session, base)
+    return session.cookies[settings.CSRF_COOKIE_NAME], token
 
 
 def form_post_target(base: str, path: str, fields: dict[str, str]) -> Target:
@@ -128,8 +134,7 @@ def page_queries(user, url: str, *, warm: bool = True) -> int:
 def _callback_url(base: str, session: requests.Session) -> str:
     """Sign-in start at the portal, then the stand-in's sign-in form; returns the callback URL
     (with code and state) the stand-in sends the browser back to."""
-    page = session.get(f"{base}/sign-in/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    token = sign_in_form_token(session, base)
     response = session.post(
         f"{base}/sign-in/",
         data={"csrfmiddlewaretoken": token, "email": SIGN_IN_EMAIL},
