@@ -78,7 +78,8 @@ def seed_pending_registrations(count: int) -> int:
                 )
     if _pg():
         with connection.cursor() as cursor:
-            # A previous run's deleted rows would otherwise be scanned and skipped by the expiry.
+            # The new rows' statistics and visibility for the expiry's plan (the deleted ones
+            # were vacuumed by drop_pending_registrations).
             cursor.execute(f"VACUUM ANALYZE {User._meta.db_table}")
             cursor.execute(f"VACUUM ANALYZE {Registration._meta.db_table}")
     return count
