@@ -18,6 +18,8 @@ statement written out reads both kinds at once. A superuser's are every permissi
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -30,33 +32,41 @@ _COLUMNS = ", ".join(f"u.{_quote(str(f.column))}" for f in User._meta.concrete_f
 _PK = _quote(str(User._meta.pk.column))
 
 
-def _through(model, field: str):
-    """The table of ``model``'s many-to-many ``field`` and its two columns (this side, other)."""
+class _Link(NamedTuple):
+    """A many-to-many table, quoted: its name, the column of this side and of the other."""
+
+    table: str
+    own: str
+    other: str
+
+
+def _through(model, field: str) -> _Link:
+    """The table of ``model``'s many-to-many ``field``."""
     relation = model._meta.get_field(field)
     through = relation.remote_field.through._meta
     own = through.get_field(relation.m2m_field_name()).column
     other = through.get_field(relation.m2m_reverse_field_name()).column
-    return _quote(through.db_table), _quote(own), _quote(other)
+    return _Link(_quote(through.db_table), _quote(own), _quote(other))
 
 
 _USER_GROUPS = _through(User, "groups")
 _USER_PERMISSIONS = _through(User, "user_permissions")
 _GROUP_PERMISSIONS = _through(Group, "permissions")
 _USER_SQL = (
-    f"SELECT {_COLUMNS}, (EXISTS (SELECT 1 FROM {_USER_GROUPS[0]} m"  # noqa: S608
-    f" WHERE m.{_USER_GROUPS[1]} = u.{_PK}) OR EXISTS (SELECT 1 FROM {_USER_PERMISSIONS[0]} m"
-    f" WHERE m.{_USER_PERMISSIONS[1]} = u.{_PK})) AS holds_permissions"
+    f"SELECT {_COLUMNS}, (EXISTS (SELECT 1 FROM {_USER_GROUPS.table} m"  # noqa: S608
+    f" WHERE m.{_USER_GROUPS.own} = u.{_PK}) OR EXISTS (SELECT 1 FROM {_USER_PERMISSIONS.table} m"
+    f" WHERE m.{_USER_PERMISSIONS.own} = u.{_PK})) AS holds_permissions"
     f" FROM {_quote(User._meta.db_table)} u WHERE u.{_PK} = %s"
 )
 _PERMISSIONS_SQL = (
     "SELECT ct.app_label, p.codename"  # noqa: S608
     f" FROM {_quote(Permission._meta.db_table)} p"
     f" JOIN {_quote(ContentType._meta.db_table)} ct ON ct.id = p.content_type_id"
-    f" WHERE p.id IN (SELECT {_USER_PERMISSIONS[2]} FROM {_USER_PERMISSIONS[0]}"
-    f" WHERE {_USER_PERMISSIONS[1]} = %(user)s)"
-    f" OR p.id IN (SELECT gp.{_GROUP_PERMISSIONS[2]} FROM {_GROUP_PERMISSIONS[0]} gp"
-    f" JOIN {_USER_GROUPS[0]} ug ON ug.{_USER_GROUPS[2]} = gp.{_GROUP_PERMISSIONS[1]}"
-    f" WHERE ug.{_USER_GROUPS[1]} = %(user)s)"
+    f" WHERE p.id IN (SELECT {_USER_PERMISSIONS.other} FROM {_USER_PERMISSIONS.table}"
+    f" WHERE {_USER_PERMISSIONS.own} = %(user)s)"
+    f" OR p.id IN (SELECT gp.{_GROUP_PERMISSIONS.other} FROM {_GROUP_PERMISSIONS.table} gp"
+    f" JOIN {_USER_GROUPS.table} ug ON ug.{_USER_GROUPS.other} = gp.{_GROUP_PERMISSIONS.own}"
+    f" WHERE ug.{_USER_GROUPS.own} = %(user)s)"
 )
 
 
