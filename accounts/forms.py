@@ -55,7 +55,7 @@ class ConversionStartForm(AccessibleForm):
 class SignupCodeForm(AccessibleForm):
     code = forms.RegexField(
         label=_("Signup code"),
-        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        regex=r"^\s*[0-9]{3}\s?[0-9]{3}\s*$",
         max_length=20,
         help_text=_("The six digits in the email we sent you."),
         error_messages={"invalid": _("Enter the six digits of the signup code.")},

@@ -319,6 +319,8 @@ def dashboard_page(
             number, exists = max(1, -(-total // PER_PAGE)), False
             if total:
                 found = _rows(**statement, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    elif number > 1:  # no verified address yet (a registration pending): only the first page
+        number, exists = 1, False
     url = reverse("agreements:detail", args=["-"]).removesuffix("-/")  # once, not per row
     programs, statuses = texts["program"], texts["status"]
     listed = []

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import address_standing, verified_emails
@@ -17,7 +17,7 @@ from vlsc_portal import ratelimits
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's agreements, 50 a page, filtered (``q``) and sorted (``sort``) by query string;
     a user who has not registered an invitation address is sent to do so. A filter that is too
@@ -42,7 +42,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def agreement_detail(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     """What the user may do on one agreement; an administrator also sees its users and their
     states. No access (or no such agreement) is a 404 that says neither."""
@@ -89,6 +89,6 @@ def request_access(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def request_sent(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "agreements/request_sent.html")

@@ -109,7 +109,9 @@ class AccessRequestOut(Schema):
 
 
 class Decision(Schema):
-    accept: bool
+    # Strict: JSON true or false only. Pydantic would otherwise read "yes", "on" or 1 as true,
+    # and a decision that gives access must be what the caller meant.
+    accept: bool = Field(strict=True)
     message: Text = Field(default="", max_length=1000)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from vlsc_portal.urls import (  # noqa: F401  (Django reads the handlers from this module)
     handler400,
@@ -22,7 +22,7 @@ CEILING_TEMPLATE = engines["django"].from_string(
 )
 
 
-@require_GET
+@require_safe
 def ceiling(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
         CEILING_TEMPLATE.render({"title": "Ceiling", "text": "A bare view."}, request)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 error_code_validator = RegexValidator(
-    r"^E\d{2}$", _("Enter the error code as shown on the error page, such as E03.")
+    r"^E[0-9]{2}$", _("Enter the error code as shown on the error page, such as E03.")
 )
 reference_id_validator = RegexValidator(
     r"^[A-Z2-9]{12}$",

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Registration
@@ -51,7 +51,7 @@ def _person_url(*, user_id: int | None, email: str = "") -> str:
 # Contact support (anyone) ---------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     """The form, prefilled from the signed-in user and from an error page's ``code`` and
     ``ref``. Rate-limited per client address and per sender address, and the acknowledgement
@@ -103,7 +103,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def contact_sent(request: HttpRequest) -> HttpResponse:
     """The confirmation: the reference and when to expect an answer. Only the browser that sent
     the request sees it (the reference is kept in its session)."""
@@ -122,7 +122,7 @@ def contact_sent(request: HttpRequest) -> HttpResponse:
 
 
 @support_staff_required
-@require_GET
+@require_safe
 def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The console's home: search by email address, agreement number or reference id (one
     person → their page), beside the queue's counts and newest open requests."""
@@ -156,11 +156,11 @@ def _lookup_page(request: AuthenticatedHttpRequest, *, status: int = 200, **extr
 
 
 @support_staff_required
-@require_GET
+@require_safe
 def person(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A person's identities, registrations and timeline (``before`` pages to older events)."""
     user_param, email = request.GET.get("user", ""), request.GET.get("email", "")[:300]
-    if user_param and not (user_param.isdigit() and len(user_param) <= 18):
+    if user_param and not (user_param.isascii() and user_param.isdigit() and len(user_param) <= 18):
         return _bad_person_query(request, _("That user id is not valid."))
     if email and ("@" not in email or len(email) > 254):
         return _bad_person_query(request, _("That is not a valid email address."))
@@ -290,7 +290,7 @@ def registration_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 
 
 @support_staff_required
-@require_GET
+@require_safe
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     return render(
@@ -328,7 +328,7 @@ def _get_request(request: HttpRequest, reference: str):
 
 
 @support_staff_required
-@require_GET
+@require_safe
 def request_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     support_request, missing = _get_request(request, reference)
     return missing or _request_page(request, support_request)
@@ -392,7 +392,7 @@ def request_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
 
 
 @support_staff_required
-@require_GET
+@require_safe
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Trends over the last 30 UTC days (``support.overview``), each chart with its numbers in a
     table. Takes no parameters: a query string is ignored, the window is always 30 days."""

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from vlsc_portal.celery import app
 from vlsc_portal.tasks import HEARTBEAT_CACHE_KEY
@@ -49,7 +49,7 @@ CHECKS = {"database": check_database, "broker": check_broker, "cache": check_cac
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database, the broker and the cache answer; 503 naming the one that does not.
 

@@ -57,18 +57,22 @@ class ReferenceIdLogFilter(logging.Filter):
         return True
 
 
-class RejectNulMiddleware:
-    """Answer 400 to a request carrying a NUL character in its path, query or form fields.
+class RejectMalformedMiddleware:
+    """Answer 400 to a request carrying a NUL character in its path, query or form fields, or a
+    ``Content-Length`` that is not a number.
 
     PostgreSQL refuses NUL in text, so such input would otherwise reach the database as a 500
-    wherever a view looks it up (Django's form fields refuse it, URL parameters do not).
+    wherever a view looks it up (Django's form fields refuse it, URL parameters do not). Django
+    reads ``Content-Length`` with ``int()`` when a view reads the body: gunicorn refuses a
+    malformed one itself, Django's development server passes it on.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._has_nul(request):
+        length = request.headers.get("content-length")
+        if (length and not (length.isascii() and length.isdigit())) or self._has_nul(request):
             from vlsc_portal.errors import bad_request
 
             return bad_request(request)

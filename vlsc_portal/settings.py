@@ -45,7 +45,7 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "vlsc_portal.admin_config.PortalAdminConfig",  # django.contrib.admin, the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "vlsc_portal.middleware.ReferenceIdMiddleware",
     "api.middleware.ProblemDetailsMiddleware",  # every error under /api/ as problem+json
     "vlsc_portal.outages.ServiceUnavailableMiddleware",
-    "vlsc_portal.middleware.RejectNulMiddleware",
+    "vlsc_portal.middleware.RejectMalformedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "vlsc_portal.headers.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",

@@ -17,13 +17,17 @@ from django.utils.translation import gettext_lazy as _
 # The longest IANA name is 32 characters (America/Argentina/ComodRivadavia); anything much longer
 # is not worth looking up.
 MAX_NAME_LENGTH = 64
+# Names in the tz database's folder that name no place: Debian's link to the machine's own zone
+# (whatever that is on the server) and the database's placeholder for machines not yet set up
+# (its abbreviation is "-00").
+NOT_PLACES = frozenset({"localtime", "Factory"})
 
 
 @cache
 def available() -> frozenset[str]:
-    """Every IANA name this machine's tz database holds. Read once per process: listing them
-    walks the database's files."""
-    return frozenset(zoneinfo.available_timezones())
+    """Every IANA name of a place this machine's tz database holds. Read once per process:
+    listing them walks the database's files."""
+    return frozenset(zoneinfo.available_timezones()) - NOT_PLACES
 
 
 @cache

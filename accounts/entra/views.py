@@ -87,7 +87,7 @@ def _apply(request: HttpRequest, decision: callbacks.Decision) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_GET  # not HEAD: the flow is single-use, and a link checker's HEAD would spend it
 def callback(request: HttpRequest) -> HttpResponse:
     decision = callbacks.decide(
         request.GET.dict(),

@@ -12,7 +12,7 @@ from accounts.models import SignInEvent, User
 from vlsc_portal.addresses import InvalidEmailAddress, canonical_email
 from vlsc_portal.client import Client
 
-_AADSTS = re.compile(r"^\s*(AADSTS\d{1,9})\b")
+_AADSTS = re.compile(r"^\s*(AADSTS[0-9]{1,9})\b")
 
 
 def provider_code_from(error_description: str) -> str:

@@ -12,7 +12,12 @@ from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts.forms import InvitationAddressForm
 from accounts.http import AuthenticatedHttpRequest
@@ -118,7 +123,7 @@ def _status_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def registration_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each step with its time, where the email went (masked), its delivery, the deadline."""
     return _status_page(request)
@@ -126,7 +131,7 @@ def registration_status(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def registration_email_delivery(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The delivery of the verification email of the person's own latest registration, as the
     HTML fragment the status page shows (``static/js/portal.js`` polls it while the email is
@@ -167,7 +172,7 @@ def resend_verification(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_GET  # not HEAD: with nothing pending it leaves a message for the next page
 def cancel_pending_registration(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The old address of "Cancel this registration": the confirmation page of the pending one."""
     pending = registrations.pending_registration(user=request.user)
@@ -285,7 +290,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def confirm_prefix(request: HttpRequest) -> HttpResponse:
     """The link without its token (cut off by a mail client): say so rather than 404."""
     return _link_problem(request, registrations.InvalidLink())

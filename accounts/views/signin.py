@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.entra import client
 from accounts.entra.provider import PROVIDER_ID
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 
 
-@require_GET
+@require_safe
 def landing(request: HttpRequest) -> HttpResponse:
     """The landing page. What an anonymous visitor with no message waiting sees depends only on
     the code and the language, so each process renders it once per language and keeps it with
@@ -78,7 +78,7 @@ def start_limit(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The email step: the address becomes MSAL's ``login_hint``."""
     form = BusinessEmailForm(request.POST or None, initial={"email": request.GET.get("email", "")})

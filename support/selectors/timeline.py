@@ -29,7 +29,7 @@ from support.selectors.people import Person
 from vlsc_portal.choices import choice_label
 
 PAGE_SIZE = 25
-_CURSOR = re.compile(r"^(\d{1,18})\.(\d{1,2})\.(\d{1,19})$")
+_CURSOR = re.compile(r"^([0-9]{1,18})\.([0-9]{1,2})\.([0-9]{1,19})$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -168,7 +168,9 @@ def test_an_expired_code_is_refused(grace_client):
 
 def test_a_malformed_code_gets_a_form_error(grace_client):
     start(grace_client)
-    for bad in ["abc", "1" * 30, ""]:
+    # Full-width and Arabic-Indic digits match a regex's \d but are not the code's digits: a
+    # form error, not a wrong try.
+    for bad in ["abc", "1" * 30, "", "\uff11" * 6, "\u0661" * 6]:
         assert grace_client.post("/convert/code/", {"code": bad}).status_code == 400
     assert SignupCode.objects.get().attempts == 0
 

@@ -234,6 +234,9 @@ def test_preferences_start_from_what_the_portal_uses_now(client):
         ({"language": "fr", "time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"language": "fr", "time_zone": "../../etc/passwd"}, "time_zone"),
         ({"language": "fr", "time_zone": "Europe/Paris" * 1000}, "time_zone"),
+        # In the tz database's folder but no place: the server's own zone, the placeholder.
+        ({"language": "fr", "time_zone": "localtime"}, "time_zone"),
+        ({"language": "fr", "time_zone": "Factory"}, "time_zone"),
     ],
 )
 def test_preferences_refuse_bad_input_with_the_error_summary(client, data, field):
@@ -282,7 +285,8 @@ def test_the_browsers_time_zone_is_used_and_stored_once_for_a_signed_in_person(c
 
 
 @pytest.mark.parametrize(
-    "cookie", ["Mars/Olympus_Mons", "../../etc/passwd", "Asia/Tokyo" * 20, "local", "utc"]
+    "cookie",
+    ["Mars/Olympus_Mons", "../../etc/passwd", "Asia/Tokyo" * 20, "local", "utc", "localtime"],
 )
 def test_an_invalid_tz_cookie_is_ignored(client, cookie):
     user = make_user("bob@fabrikam.com")

@@ -504,3 +504,21 @@ def test_starting_sign_in_too_often_is_rate_limited(client, settings):
         refused.content.decode(),
     )
     assert 1 <= int(refused["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(
+    ("description", "code"),
+    [
+        ("AADSTS50034: The user account does not exist.", "AADSTS50034"),
+        ("  AADSTS990002 restricted", "AADSTS990002"),
+        ("Something else AADSTS50034", ""),
+        ("AADSTS", ""),
+        ("AADSTS\u0665\u0660\u0660\u0663\u0664: Arabic-Indic digits", ""),
+        ("AADSTS\uff15\uff10: full-width digits", ""),
+        ("", ""),
+    ],
+)
+def test_the_provider_code_is_an_aadsts_code_in_ascii_digits(description, code):
+    from accounts.services.signin import provider_code_from
+
+    assert provider_code_from(description) == code

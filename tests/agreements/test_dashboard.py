@@ -275,6 +275,34 @@ def test_a_pending_registration_keeps_the_next_steps_until_its_48_hours_run(clie
 
 
 @pytest.mark.parametrize(
+    "query", ["?page=2", "?page=3", "?page=99999999999999999999", "?q=x&page=3", "?page=1.5"]
+)
+def test_a_page_past_the_first_with_only_a_pending_registration_is_the_first(client, query):
+    """Someone whose only invitation address is still waiting for verification has no
+    agreements: any page they ask for is the first, with the next steps (it was a 500)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Registration
+
+    user = make_user("carol@contoso.com", verified=False)
+    Registration.objects.create(
+        user=user,
+        sign_in_address="carol@contoso.com",
+        invitation_address="licensing@contoso.com",
+        created_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(hours=48),
+        nonce="n",
+    )
+    client.force_login(user)
+    html = get(client, query)
+    assert "No permissions are associated with your account" in html
+    assert "still waiting for verification" in html
+    assert "page 2 of" not in html and 'href="?page=' not in html
+
+
+@pytest.mark.parametrize(
     "query",
     ["", "?q=a%26b&sort=-program", "?page=3&q=x&q=y&extra=%C3%A9", "?sort=customer&page=2"],
 )

@@ -205,6 +205,17 @@ def test_invitations_access_requests_and_audit_over_the_api(api, contoso_admin, 
         agreement=contoso,
         kind="downloads",
     )
+    # Not a JSON boolean: pydantic would read "yes", "on" and 1 as true. 422, nothing decided.
+    for accept in ('"yes"', '"true"', "1", '"on"', "null"):
+        refused = caller.client.post(
+            f"/api/v1/agreements/V1234567/access-requests/{pending.pk}/decision",
+            '{"accept": ' + accept + "}",
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {caller.bearer}",
+        )
+        assert refused.status_code == 422, (accept, refused.content)
+        pending.refresh_from_db()
+        assert pending.state == AccessRequest.State.PENDING
     for message in ("\\u0000", "\\udae6"):  # NUL, an unpaired surrogate: 422, nothing decided
         refused = caller.client.post(
             f"/api/v1/agreements/V1234567/access-requests/{pending.pk}/decision",
@@ -340,3 +351,20 @@ def test_two_concurrent_posts_with_one_key_create_one_grant(contoso_admin):
     assert [status for status, _ in answers] == [201, 201]
     assert answers[0][1] == answers[1][1]
     assert PermissionGrant.objects.filter(email="race@contoso.com").count() == 1
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", "\u0661\u0662", "12 "])
+def test_a_content_length_that_is_not_a_number_is_a_400_problem(api, contoso_admin, length):
+    """gunicorn refuses these itself; Django's development server passes them on, and Django's
+    int() of it was a 500 (found by hand against ``make run``)."""
+    caller = api(person_token(contoso_admin))
+    response = caller.client.post(
+        "/api/v1/agreements/V1234567/permissions",
+        '{"email": "a@contoso.com", "kind": "downloads"}',
+        content_type="application/json",
+        CONTENT_LENGTH=length,
+        HTTP_AUTHORIZATION=f"Bearer {caller.bearer}",
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert not PermissionGrant.objects.filter(email="a@contoso.com").exists()

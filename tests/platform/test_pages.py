@@ -140,3 +140,18 @@ def test_a_nul_character_anywhere_gets_a_400_not_a_database_error(client, method
     response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
     assert response.status_code == 400
     assert "We could not understand that request" in response.content.decode()
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "\u0661", "0x10"])
+@pytest.mark.parametrize("url", ["/sign-in/", "/support/contact/", "/i18n/setlang/"])
+def test_a_content_length_that_is_not_a_number_gets_a_400(client, url, length):
+    """gunicorn refuses these itself; Django's development server passes them on, and Django's
+    int() of it when a view read the body was a 500."""
+    response = client.post(
+        url,
+        "email=a%40contoso.com",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=length,
+    )
+    assert response.status_code == 400
+    assert "We could not understand that request" in response.content.decode()

@@ -68,6 +68,7 @@ def test_the_confirmation_is_only_for_the_browser_that_sent_it(client):
         ("topic", "bogus"),
         ("agreement_number", "!!"),
         ("error_code", "X99"),
+        ("error_code", "E\u0661\u0662"),  # Arabic-Indic digits: \d would take them
         ("reference_id", "short"),
     ],
 )

@@ -109,6 +109,14 @@ def test_unknown_numbers_and_references_are_404(support_client):
     [
         "user=abc",
         "user=99999999999999999999999",
+        # Digits to str.isdigit but not to int(): these were a 500.
+        "user=%C2%B2",
+        "user=%E2%91%A0",
+        "user=1&user=%C2%B2",
+        # Digits to int() but not ASCII: no user id is written so.
+        "user=%D9%A1",
+        "user=%EF%BC%91",
+        "user=1&before=%D9%A1.1.1",
         "email=nobody",
         "user=1&before=zzz",
         "user=1&before=999999999999999999.1.1",
