@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from accounts.services import conversion, registration
+from accounts.services import conversion, expiry
 from vlsc_portal.celery import app
 
 
 @app.task(name="accounts.tasks.expire_pending_registrations")
 def expire_pending_registrations() -> int:
     """Beat: close registrations whose 48 hours are up (one bulk statement, safe to repeat)."""
-    return registration.expire_pending_registrations()
+    return expiry.expire_pending_registrations()
 
 
 @app.task(name="accounts.tasks.expire_abandoned_conversions")

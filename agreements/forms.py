@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.dashboard import FILTER_MAX_LENGTH
 from agreements.models import PermissionGrant
 from vlsc_portal.addresses import canonical_email
+from vlsc_portal.forms import AccessibleForm
 
 agreement_number_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$",
@@ -26,7 +27,7 @@ class VerifiedAddressChoiceField(forms.ChoiceField):
         return canonical_email(value) if value else value
 
 
-class AccessRequestForm(forms.Form):
+class AccessRequestForm(AccessibleForm):
     agreement_number = forms.CharField(
         label=_("Agreement number"),
         max_length=32,
@@ -54,10 +55,6 @@ class AccessRequestForm(forms.Form):
         cast(forms.ChoiceField, self.fields["email"]).choices = [(e, e) for e in emails]
         if emails:
             self.fields["email"].initial = emails[0]
-        for name, field in self.fields.items():
-            described = [f"id_{name}-help"] if field.help_text else []
-            if described:
-                field.widget.attrs["aria-describedby"] = " ".join(described)
 
     def clean(self):
         cleaned = super().clean()

@@ -85,7 +85,8 @@ def request_access(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         return redirect("agreements:request_sent")
     status = 400 if request.method == "POST" else 200
-    return render(request, "agreements/request_access.html", {"form": form}, status=status)
+    context = {"form": form, "has_address": bool(emails)}
+    return render(request, "agreements/request_access.html", context, status=status)
 
 
 @login_required

@@ -34,7 +34,7 @@ def expire_in_this_process() -> dict:
     """Run ``expire_pending_registrations`` once; time, count and memory."""
     from django.db import connection
 
-    from accounts.services.registration import expire_pending_registrations
+    from accounts.services.expiry import expire_pending_registrations
 
     backend = None
     if connection.vendor == "postgresql":

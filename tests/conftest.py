@@ -152,7 +152,8 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def axe():
-    """``axe(page)`` runs axe-core's WCAG 2.1 A/AA rules on the page and fails on any violation.
+    """``axe(page)`` runs axe-core's WCAG 2.1 A/AA rules and its best practices (unique landmark
+    names, one main landmark, headings in order) on the page and fails on any violation.
     It injects an inline script: the browser context bypasses the page's CSP for it
     (``browser_context_args``)."""
     source = AXE_JS.read_text()
@@ -161,7 +162,7 @@ def axe():
         page.add_script_tag(content=source)
         result = page.evaluate(
             """async () => await axe.run(document, {runOnly: {type: 'tag',
-                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
         )
         violations = [
             {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}

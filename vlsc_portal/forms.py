@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     _FormBase = forms.BaseForm  # the mixin goes before a form class
@@ -14,7 +15,9 @@ else:
 
 class AccessibleFormMixin(_FormBase):
     """Set ``aria-describedby`` (help text, then each error) and ``aria-invalid`` on widgets,
-    matching the ids that ``templates/includes/field.html`` renders."""
+    matching the ids that ``templates/includes/field.html`` renders. A required field left
+    empty says which one (its label), where Django's "This field is required." would not in the
+    error summary, unless the form gives the field a message of its own."""
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -22,6 +25,14 @@ class AccessibleFormMixin(_FormBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        default = forms.Field.default_error_messages["required"]
+        for field in self.fields.values():
+            if field.required and field.error_messages.get("required") == default:
+                # Per form, in the request's language: the fields are copies of the class's.
+                field.error_messages = {
+                    **field.error_messages,
+                    "required": _("“%(label)s” is required.") % {"label": field.label},
+                }
         self._describe_fields()
 
     def _describe_fields(self) -> None:

@@ -11,15 +11,14 @@ unique-verified-email constraint keeps two users from owning one address.
 from __future__ import annotations
 
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +46,10 @@ class RegistrationPending(RegistrationError):
 
 class AddressTaken(RegistrationError):
     pass
+
+
+class AddressAlreadyYours(RegistrationError):
+    """The user has verified this address already: there is nothing to register."""
 
 
 class AddressPendingElsewhere(RegistrationError):
@@ -166,7 +169,8 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     included when nothing proved it, makes a pending registration that expires after the
     window, adds the address unverified, and queues the verification email (``confirm_url`` is
     the absolute URL the token is appended to). Raises RegistrationPending while one is
-    pending, AddressTaken if another user owns it, AddressPendingElsewhere while another user's
+    pending, AddressTaken if another user owns it (AddressAlreadyYours if ``user`` does: no
+    new registration, no email), AddressPendingElsewhere while another user's
     registration of the address is pending (one pending registration per address, so a mailbox
     owner is never asked to pick between two), ``InvalidEmailAddress`` (a ValidationError) for
     an address with no canonical form (``vlsc_portal.addresses``); every comparison is on that
@@ -182,8 +186,9 @@ def start_registration(*, user: User, invitation_address: str, confirm_url: str)
     pending = pending_registration(user=user)
     if pending is not None:
         raise RegistrationPending(pending)
-    if EmailAddress.objects.filter(email=address, verified=True).exclude(user=user).exists():
-        raise AddressTaken(address)
+    owner = EmailAddress.objects.filter(email=address, verified=True).values("user_id").first()
+    if owner is not None:
+        raise AddressAlreadyYours(address) if owner["user_id"] == user.pk else AddressTaken(address)
 
     proven = proven_sign_in_address(user=user)
     same = bool(proven) and address == proven
@@ -355,46 +360,3 @@ def cancel_registration(*, registration: Registration, reason: str = "") -> Regi
         ).delete()
     registration.refresh_from_db()
     return registration
-
-
-EXPIRY_CHUNK = 100_000  # primary keys per statement
-
-
-def expire_pending_registrations(
-    *, now: datetime | None = None, parallel: int | None = None
-) -> int:
-    """Expire every pending registration whose window has closed; returns how many it expired.
-    The unverified address stays with the user; registering it again reuses it.
-
-    Each statement is a conditional bulk UPDATE, so this is safe to run twice or on two machines
-    at once. Up to ``EXPIRY_CHUNK`` overdue registrations take one statement; more are split by
-    primary-key range over ``parallel`` database connections (``EXPIRY_PARALLELISM``, one on
-    SQLite, which has a single writer, or inside the caller's transaction), each range its own
-    transaction."""
-    now = now or timezone.now()
-    due = Registration.objects.filter(state=State.PENDING, expires_at__lte=now)
-    bounds = due.aggregate(low=Min("pk"), high=Max("pk"))
-    low, high = bounds["low"], bounds["high"]
-    if low is None:
-        return 0
-    if high - low < EXPIRY_CHUNK:
-        return due.filter(pk__range=(low, high)).update(state=State.EXPIRED, expired_at=now)
-    ranges = [
-        (start, min(high, start + EXPIRY_CHUNK - 1)) for start in range(low, high + 1, EXPIRY_CHUNK)
-    ]
-    if parallel is None:
-        parallel = settings.EXPIRY_PARALLELISM
-    if connection.vendor == "sqlite" or connection.in_atomic_block:
-        parallel = 1  # one writer; or the caller's transaction must hold every change
-
-    def expire_range(bounds: tuple[int, int]) -> int:
-        try:
-            return due.filter(pk__range=bounds).update(state=State.EXPIRED, expired_at=now)
-        finally:
-            if parallel > 1:
-                connection.close()  # this thread's own connection
-
-    if parallel <= 1:
-        return sum(map(expire_range, ranges))
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return sum(pool.map(expire_range, ranges))

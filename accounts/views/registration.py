@@ -22,7 +22,7 @@ from django.views.decorators.http import (
 from accounts.forms import InvitationAddressForm
 from accounts.http import AuthenticatedHttpRequest
 from accounts.next_page import after_registration, remember_after_registration
-from accounts.selectors import own_registration
+from accounts.selectors import own_registration, verified_emails
 from accounts.services import registration as registrations
 from accounts.services.signin import mask_email
 from vlsc_portal import ratelimits
@@ -67,6 +67,16 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
                 form._describe_fields()
                 status = 409
+            except registrations.AddressAlreadyYours:
+                form.add_error(
+                    "email",
+                    _(
+                        "This address is already verified on your account: there is nothing to "
+                        "register. Your dashboard shows its agreements."
+                    ),
+                )
+                form._describe_fields()
+                status = 409
             except registrations.AddressPendingElsewhere as exc:
                 form.add_error(
                     "email",
@@ -104,6 +114,9 @@ def _status_page(
     """The registration's status; with ``refusal``, the 429 that says when to resend."""
     registration = registrations.latest_registration(user=request.user)
     if registration is None:
+        # Addresses verified without a registration (a converted account's): nothing to do.
+        if verified := verified_emails(user=request.user):
+            return render(request, "accounts/registration_status.html", {"verified": verified})
         return redirect("accounts:register")
     context = {
         "registration": registration,

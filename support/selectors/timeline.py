@@ -237,7 +237,10 @@ def timeline(
                 r.pk,
                 "registration",
                 _("Registration of %(address)s") % {"address": r.invitation_address},
-                detail=_("Expires %(when)s UTC") % {"when": f"{r.expires_at:%Y-%m-%d %H:%M}"},
+                # A deadline only while it is one (pending) or was missed (expired).
+                detail=_("Expires %(when)s UTC") % {"when": f"{r.expires_at:%Y-%m-%d %H:%M}"}
+                if r.state in (Registration.State.PENDING, Registration.State.EXPIRED)
+                else "",
                 state=choice_label(r, "state"),
             )
         )

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Registration, User
+from accounts.services import expiry
 from accounts.services import registration as registrations
 from accounts.signals import address_verified
 from notifications.models import OutboundEmail
@@ -380,8 +381,8 @@ def test_beat_expires_pending_registrations_in_bulk_and_registration_opens_again
     register(bob_client, capture=django_capture_on_commit_callbacks)
     later = timezone.now() + timedelta(hours=48, seconds=1)
     with django_assert_num_queries(2):  # the overdue key range, then one UPDATE
-        assert registrations.expire_pending_registrations(now=later) == 1
-    assert registrations.expire_pending_registrations(now=later) == 0  # safe to run twice
+        assert expiry.expire_pending_registrations(now=later) == 1
+    assert expiry.expire_pending_registrations(now=later) == 0  # safe to run twice
     reg = Registration.objects.get()
     assert (reg.state, reg.expired_at) == (State.EXPIRED, later)
     assert bob_client.get("/register/").status_code == 200
@@ -395,6 +396,49 @@ def test_an_address_another_user_verified_is_refused(bob_client):
     assert response.status_code == 409
     assert "already registered to another account" in response.content.decode()
     assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("proved", [False, True])
+def test_an_address_already_verified_on_ones_own_account_is_not_registered_again(
+    bob_client, bob, django_capture_on_commit_callbacks, proved
+):
+    """Registering it again used to replace the completed registration with a pending one and
+    send the email again; the status page went back to "Waiting for verification"."""
+    if proved:
+        proven(bob, "licensing@fabrikam.com")
+    register(bob_client, capture=django_capture_on_commit_callbacks)
+    if not proved:
+        bob_client.post(link_from_mailbox())
+    assert Registration.objects.get().state == State.COMPLETED
+    sent = len(mail.outbox)
+    response = register(bob_client, "Licensing@Fabrikam.com")
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This address is already verified on your account" in page
+    assert 'aria-invalid="true"' in page and 'href="#id_email"' in page
+    assert list(Registration.objects.values_list("state", flat=True)) == [State.COMPLETED]
+    assert len(mail.outbox) == sent
+    assert EmailAddress.objects.get(user=bob, email="licensing@fabrikam.com").verified
+    status = bob_client.get("/register/status/").content.decode()
+    assert f">{State.COMPLETED.label}</strong>" in status and "Waiting for you" not in status
+
+
+def test_a_person_with_verified_addresses_and_no_registration_sees_them_on_the_status_page(
+    bob_client, bob
+):
+    """A converted account's addresses were verified by the conversion, not a registration: the
+    status page said "Register your invitation address"."""
+    EmailAddress.objects.create(user=bob, email="bob@fabrikam.com", verified=True, primary=True)
+    EmailAddress.objects.create(user=bob, email="b.alt@fabrikam.com", verified=False)
+    response = bob_client.get("/register/status/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<li>bob@fabrikam.com</li>" in page and "b.alt@fabrikam.com" not in page
+    assert "Go to your dashboard" in page and "Register your invitation address" not in page
+
+
+def test_a_person_with_nothing_verified_and_no_registration_is_sent_to_register(bob_client):
+    assert bob_client.get("/register/status/")["Location"] == "/register/"
 
 
 def test_confirming_an_address_someone_verified_meanwhile_changes_nothing(
@@ -462,11 +506,11 @@ def _overdue_registrations(count: int) -> list[Registration]:
 
 
 def test_a_large_backlog_is_expired_in_key_ranges(monkeypatch):
-    monkeypatch.setattr(registrations, "EXPIRY_CHUNK", 2)
+    monkeypatch.setattr(expiry, "EXPIRY_CHUNK", 2)
     rows = _overdue_registrations(5)
     fresh = rows[2]
     Registration.objects.filter(pk=fresh.pk).update(expires_at=timezone.now() + timedelta(hours=1))
-    assert registrations.expire_pending_registrations(parallel=1) == 4
+    assert expiry.expire_pending_registrations(parallel=1) == 4
     assert Registration.objects.get(pk=fresh.pk).state == State.PENDING
     assert Registration.objects.filter(state=State.EXPIRED).count() == 4
 
@@ -475,7 +519,7 @@ def test_a_large_backlog_is_expired_in_key_ranges(monkeypatch):
 def test_a_large_backlog_is_expired_over_parallel_connections(monkeypatch):
     if connection.vendor == "sqlite":
         pytest.skip("SQLite has one writer: the expiry runs its ranges one after another there")
-    monkeypatch.setattr(registrations, "EXPIRY_CHUNK", 3)
+    monkeypatch.setattr(expiry, "EXPIRY_CHUNK", 3)
     _overdue_registrations(10)
-    assert registrations.expire_pending_registrations(parallel=2) == 10
-    assert registrations.expire_pending_registrations(parallel=2) == 0
+    assert expiry.expire_pending_registrations(parallel=2) == 10
+    assert expiry.expire_pending_registrations(parallel=2) == 0

@@ -1,7 +1,9 @@
 """The verification email's delivery on the status page, and the fragment the page polls while
-it is queued (``/register/status/email/``): the person's own registration only, GET only."""
+it is queued (``/register/status/email/``): the person’s own registration only, GET or HEAD only."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
@@ -27,7 +29,7 @@ def test_the_status_page_polls_while_the_email_is_queued_and_offers_check_again(
     register(bob_client, "licensing@fabrikam.com")
     page = bob_client.get("/register/status/").content.decode()
     assert f'aria-live="polite" data-poll-url="{FRAGMENT}"' in page
-    assert "queued; it usually goes out within a minute." in page
+    assert "Queued</strong> It usually goes out within a minute." in page
     assert '<a href="/register/status/">Check again</a>' in page
 
 
@@ -42,7 +44,8 @@ def test_the_fragment_says_queued_then_sent_and_final(bob_client):
         state=OutboundEmail.State.SENT, sent_at=timezone.now()
     )
     sent = bob_client.get(FRAGMENT).content.decode()
-    assert 'data-final="true"' in sent and "sent on" in sent and "Check again" not in sent
+    assert 'data-final="true"' in sent and "Sent</strong> It was sent on" in sent
+    assert "Check again" not in sent
     page = bob_client.get("/register/status/").content.decode()
     assert "data-poll-url" not in page  # nothing left to wait for
 
@@ -53,7 +56,7 @@ def test_a_failed_email_is_final_too(bob_client):
         state=OutboundEmail.State.FAILED
     )
     html = bob_client.get(FRAGMENT).content.decode()
-    assert 'data-final="true"' in html and "we could not send it" in html
+    assert 'data-final="true"' in html and "Not sent</strong> We could not send it." in html
 
 
 def test_another_persons_registration_never_shows(bob_client, bob):
@@ -90,3 +93,14 @@ def test_an_oversized_query_is_ignored(bob_client):
     register(bob_client, "licensing@fabrikam.com")
     response = bob_client.get(FRAGMENT + "?x=" + "a" * 5000)
     assert response.status_code == 200 and "Queued" in response.content.decode()
+
+
+@pytest.mark.parametrize("state", ["queued", "sent", "failed"])
+def test_the_state_word_is_said_once(bob_client, state):
+    """The tag says the state; the sentence after it does not say it again ("Sent sent on")."""
+    registration = register(bob_client, "licensing@fabrikam.com")
+    OutboundEmail.objects.filter(pk=registration.verification_email_id).update(
+        state=state, sent_at=timezone.now() if state == "sent" else None
+    )
+    text = re.sub(r"<[^>]+>|\s+", " ", bob_client.get(FRAGMENT).content.decode()).lower().split()
+    assert all(a.strip(".;") != b.strip(".;") for a, b in zip(text, text[1:], strict=False)), text

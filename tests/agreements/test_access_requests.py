@@ -174,6 +174,26 @@ def test_without_a_verified_address_the_form_explains(client):
     assert "no verified address" in response.content.decode()
 
 
+def test_without_a_verified_address_the_page_says_so_instead_of_an_empty_choice(client):
+    client.force_login(make_user("new@contoso.com", verified=False))
+    page = client.get("/agreements/request-access/").content.decode()
+    assert "You have no verified address yet." in page
+    assert 'href="/register/status/"' in page
+    assert 'name="agreement_number"' not in page and 'id="id_email"' not in page
+
+
+def test_each_error_is_tied_to_its_field_and_names_it(client, requester):
+    """The error's id is in the field's aria-describedby (after its help), and an empty required
+    field's message says which field (Django's "This field is required." did not)."""
+    response = ask(client, "")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'aria-describedby="id_agreement_number-help id_agreement_number-error-1"' in page
+    assert 'id="id_agreement_number-error-1"' in page
+    assert "“Agreement number” is required." in page
+    assert "This field is required." not in page
+
+
 def test_no_active_administrator_routes_to_support(client, requester, fabrikam):
     ask(client, "O8880202")
     assert AccessRequest.objects.get().needs_support

@@ -178,7 +178,7 @@ def test_the_status_page_shows_the_email_sent_without_a_reload(
     sign_in_as_bob_and_register(page, live_server, axe)
     checked(page, axe)
     delivery = page.locator(".live-status")
-    expect(delivery).to_contain_text("queued")
+    expect(delivery).to_contain_text("Queued It usually goes out within a minute.")
     expect(delivery.get_by_role("link", name="Check again")).to_be_visible()
     email = Registration.objects.get().verification_email
     OutboundEmail.objects.filter(pk=email.pk).update(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Registration, SignInEvent, User
+from notifications.models import OutboundEmail
 from support import services
 from support.demo import seed_support_staff
 from support.selectors import trends
@@ -71,6 +72,15 @@ def seed_a_month(now) -> tuple[User, str]:
             address="ann@litware.com",
         )
         SignInEvent.objects.filter(pk=event.pk).update(created_at=now - timedelta(days=2))
+    # An email with a long subject: the timeline's "What" wraps rather than widening the table.
+    OutboundEmail.objects.create(
+        kind="access_accepted",
+        to="bob@fabrikam.com",
+        subject="You have been given access to agreement V1234567 in the Volume Licensing "
+        "Service Center",
+        body="",
+        queued_at=now - timedelta(hours=2),
+    )
     request = services.open_support_request(
         name="Bob Fabrikam",
         email="bob@fabrikam.com",
@@ -130,11 +140,21 @@ def test_support_staff_work_from_the_console(live_server, entra, page, axe, widt
     expect(timeline.locator("time").first).to_have_attribute("datetime", re.compile(r"Z$"))
     summary = page.get_by_role("region", name="Summary").bounding_box()
     table = page.get_by_role("region", name="Timeline table").bounding_box()
-    if width >= 1024:  # side by side
+    if width >= 1024:  # side by side, and the timeline fits beside the summary unscrolled
         assert table["x"] > summary["x"] + summary["width"] - 1
+        region = page.get_by_role("region", name="Timeline table")
+        assert region.evaluate("r => r.scrollWidth <= r.clientWidth"), region.evaluate(
+            "r => [r.scrollWidth, r.clientWidth]"
+        )
     else:  # stacked
         assert table["y"] > summary["y"] + summary["height"] - 1
     checked(page, axe)
+
+    page.get_by_role("link", name="Request queue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request queue")
+    queue = page.get_by_role("table", name="Open and answered support requests by due time")
+    expect(queue).to_contain_text(reference)
+    checked(page, axe)  # the table scrolls in its own region at 390 px, not the page
 
     page.goto(f"{live_server.url}/support/requests/{reference}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Support request {reference}")

@@ -127,7 +127,7 @@ def test_pages_that_do_not_need_the_cache_answer_while_it_is_down(alice_client, 
     from accounts.services import registration as registrations
 
     registrations.start_registration(
-        user=alice, invitation_address="alice@contoso.com", confirm_url="http://testserver/c/"
+        user=alice, invitation_address="licensing@contoso.com", confirm_url="http://testserver/c/"
     )
     assert Registration.objects.filter(user=alice).exists()
     with cache_down:

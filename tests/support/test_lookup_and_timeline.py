@@ -374,3 +374,16 @@ def test_a_look_alike_address_finds_nobody_on_any_database(bob, query, address):
     assert result.query == address
     assert [(m.email, m.user) for m in result.matches] == [(address, None)]
     assert selectors.users_with_address("bob@fabrikam.com") == [bob]
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [("pending", True), ("expired", True), ("completed", False), ("cancelled", False)],
+)
+def test_a_registrations_deadline_shows_only_while_it_is_or_was_one(
+    support_client, bob, pending, state, shown
+):
+    """A completed or cancelled registration has no deadline left to show."""
+    Registration.objects.filter(pk=pending.pk).update(state=state)
+    page = support_client.get(f"/support/person/?user={bob.pk}").content.decode()
+    assert ("Expires" in page) is shown
