@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,9 @@ def organisation_names(key: str) -> tuple[str, str]:
         return name, name
     if key.startswith("@"):
         return key[1:], key[1:]
+    if key == settings.CONSUMER_TENANT_ID:  # Microsoft's tenant of every personal account
+        name = _("Personal Microsoft accounts")
+        return name, name
     return _("tenant %(id)s…") % {"id": key[:8]}, _("tenant %(id)s") % {"id": key}
 
 

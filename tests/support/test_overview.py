@@ -317,3 +317,18 @@ def test_the_page_is_get_only_and_for_support_staff_only(client, support_client,
     assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
     client.force_login(outsider)
     assert client.get("/support/overview/").status_code == 403
+
+
+def test_organisations_are_named_for_people_where_a_name_is_known():
+    """Microsoft's consumer tenant is every personal account, not one organisation to look up."""
+    from django.conf import settings
+
+    from support.overview import organisation_names
+
+    assert organisation_names(settings.CONSUMER_TENANT_ID) == (
+        "Personal Microsoft accounts",
+        "Personal Microsoft accounts",
+    )
+    assert organisation_names("@contoso.com") == ("contoso.com", "contoso.com")
+    tenant = "0c9f2a4e-5b1d-4c3e-9a7f-2d8e6b1c0f35"
+    assert organisation_names(tenant) == ("tenant 0c9f2a4e…", f"tenant {tenant}")
