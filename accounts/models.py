@@ -197,6 +197,12 @@ class Registration(models.Model):
     def is_pending(self) -> bool:
         return self.state == self.State.PENDING
 
+    @property
+    def has_deadline(self) -> bool:
+        """Its expiry is a deadline still running (pending) or missed (expired); a completed or
+        cancelled registration has none to show."""
+        return self.state in (self.State.PENDING, self.State.EXPIRED)
+
 
 class Conversion(models.Model):
     """A legacy user's move from a personal Microsoft account to a work account (Flow C)."""

@@ -237,9 +237,8 @@ def timeline(
                 r.pk,
                 "registration",
                 _("Registration of %(address)s") % {"address": r.invitation_address},
-                # A deadline only while it is one (pending) or was missed (expired).
                 detail=_("Expires %(when)s UTC") % {"when": f"{r.expires_at:%Y-%m-%d %H:%M}"}
-                if r.state in (Registration.State.PENDING, Registration.State.EXPIRED)
+                if r.has_deadline
                 else "",
                 state=choice_label(r, "state"),
             )
