@@ -135,7 +135,6 @@ def lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
         result = selectors.lookup(query=form.cleaned_data["q"])
     except selectors.BadQuery as exc:
         form.add_error("q", str(exc))
-        form._describe_fields()
         return _lookup_page(request, status=400, form=form)
     if result.kind != "agreement" and len(result.matches) == 1:
         match = result.matches[0]

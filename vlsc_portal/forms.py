@@ -15,24 +15,29 @@ else:
 
 class AccessibleFormMixin(_FormBase):
     """Set ``aria-describedby`` (help text, then each error) and ``aria-invalid`` on widgets,
-    matching the ids that ``templates/includes/field.html`` renders. A required field left
-    empty says which one (its label), where Django's "This field is required." would not in the
-    error summary, unless the form gives the field a message of its own."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self._describe_fields()
+    matching the ids that ``templates/includes/field.html`` renders, whenever an error is added.
+    A required field left empty says which one (its label), where Django's "This field is
+    required." would not in the error summary, unless the form gives the field a message of its
+    own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Django's own message is the very object a field copies from Field; one the form gives
+        # is another, and an identity check translates neither.
         default = forms.Field.default_error_messages["required"]
         for field in self.fields.values():
-            if field.required and field.error_messages.get("required") == default:
+            if field.required and field.error_messages.get("required") is default:
                 # Per form, in the request's language: the fields are copies of the class's.
                 field.error_messages = {
                     **field.error_messages,
                     "required": _("“%(label)s” is required.") % {"label": field.label},
                 }
+        self._describe_fields()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Every error, whether cleaning or a view (a service's refusal) adds it, is tied to its
+        field at once."""
+        super().add_error(field, error)
         self._describe_fields()
 
     def _describe_fields(self) -> None:

@@ -104,7 +104,6 @@ def start(request: HttpRequest) -> HttpResponse:
             else:
                 request.session[SESSION_ID] = conversion.pk
                 return redirect("accounts:convert_code")
-            form._describe_fields()
     return render(
         request,
         "accounts/convert_start.html",
@@ -154,7 +153,6 @@ def code(request: HttpRequest) -> HttpResponse:
                 return _closed(request)
             else:
                 return redirect("accounts:convert_country")
-            form._describe_fields()
     return _code_page(request, conversion, form=form, status=status)
 
 

@@ -57,37 +57,12 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                     {"registration": exc.registration},
                     status=409,
                 )
-            except registrations.AddressTaken:
-                form.add_error(
-                    "email",
-                    _(
-                        "This address is already registered to another account. If it is yours, "
-                        "contact support."
-                    ),
-                )
-                form._describe_fields()
-                status = 409
-            except registrations.AddressAlreadyYours:
-                form.add_error(
-                    "email",
-                    _(
-                        "This address is already verified on your account: there is nothing to "
-                        "register. Your dashboard shows its agreements."
-                    ),
-                )
-                form._describe_fields()
-                status = 409
-            except registrations.AddressPendingElsewhere as exc:
-                form.add_error(
-                    "email",
-                    _(
-                        "Someone else has asked to register this address and is waiting for it "
-                        "to be confirmed. Their request ends on %(when)s; if it is not "
-                        "confirmed by then, you can register this address."
-                    )
-                    % {"when": local_text(exc.registration.expires_at)},
-                )
-                form._describe_fields()
+            except (
+                registrations.AddressTaken,
+                registrations.AddressAlreadyYours,
+                registrations.AddressPendingElsewhere,
+            ) as exc:
+                form.add_error("email", address_refused_text(exc))
                 status = 409
             else:
                 if registration.state == registration.State.COMPLETED:
@@ -97,6 +72,25 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                     )
                 return redirect("accounts:registration_status")
     return render(request, "accounts/register.html", {"form": form}, status=status)
+
+
+def address_refused_text(refusal: registrations.RegistrationError) -> str:
+    """Why the address cannot be registered now: another account's, already this person's, or
+    waiting for someone else's confirmation (until when)."""
+    if isinstance(refusal, registrations.AddressPendingElsewhere):
+        return _(
+            "Someone else has asked to register this address and is waiting for it "
+            "to be confirmed. Their request ends on %(when)s; if it is not "
+            "confirmed by then, you can register this address."
+        ) % {"when": local_text(refusal.registration.expires_at)}
+    if isinstance(refusal, registrations.AddressAlreadyYours):
+        return _(
+            "This address is already verified on your account: there is nothing to "
+            "register. Your dashboard shows its agreements."
+        )
+    return _(
+        "This address is already registered to another account. If it is yours, contact support."
+    )
 
 
 def resend_refused_text(refusal: ratelimits.RateLimited) -> str:
