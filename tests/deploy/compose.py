@@ -16,6 +16,12 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
 
 
+def settings_source() -> str:
+    """The text of the settings compose's services run with: ``vlsc_portal/settings.py`` and the
+    settings modules it includes (``settings_*.py``)."""
+    return "".join(path.read_text() for path in sorted((ROOT / "vlsc_portal").glob("settings*.py")))
+
+
 def load() -> dict:
     return YAML(typ="safe", pure=True).load(COMPOSE_FILE.read_text())
 

@@ -263,9 +263,7 @@ def test_production_code_never_imports_the_standin_or_development_tools():
     imports = _imports()
     for forbidden in ("entra_standin", "oauth2_provider", "trustme", "honcho", "pytest"):
         assert forbidden not in imports, f"{forbidden} imported by {imports.get(forbidden)}"
-    settings_text = "".join(
-        path.read_text() for path in (ROOT / "vlsc_portal").glob("settings*.py")
-    )
+    settings_text = compose.settings_source()
     assert "oauth2_provider" not in settings_text and "entra_standin" not in settings_text
 
 

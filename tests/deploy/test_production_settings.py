@@ -266,9 +266,7 @@ def test_rate_limits_see_the_address_exactly_one_trusted_proxy_reports(
 
 
 def test_the_readme_settings_table_names_every_variable_the_settings_read():
-    source = "".join(  # settings.py and the settings modules it includes
-        path.read_text() for path in sorted((ROOT / "vlsc_portal").glob("settings*.py"))
-    )
+    source = compose.settings_source()
     read = set(
         re.findall(r"\b(?:env_str|env_bool|env_int|env_list|environ\.get)\(\s*\"(\w+)\"", source)
     )
